@@ -1,0 +1,65 @@
+# Noether — build with GNU make. Dependencies come from Debian packages via pkg-config.
+#   make            library, CLI and bench binaries (build/)
+#   make test       unit + end-to-end tests
+#   make asan-test  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+# Variables: BUILD (output dir), CFLAGS_EXTRA, WERROR=1 (warnings as errors).
+
+BUILD ?= build
+CC ?= cc
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+# The OpenMP flavour of OpenBLAS shares libgomp's thread pool with our own loops.
+OB_PC := /usr/lib/$(MULTIARCH)/openblas-openmp/pkgconfig
+OB_CFLAGS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --cflags openblas)
+OB_LIBDIR := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --variable=libdir openblas)
+OB_LIBS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --libs openblas) -Wl,-rpath,$(OB_LIBDIR)
+
+OPT ?= -O3 -march=x86-64-v3 -mtune=native
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) -fopenmp $(WARN) -Iinclude -Isrc $(OB_CFLAGS) $(CFLAGS_EXTRA)
+LDLIBS := $(OB_LIBS) -fopenmp -lm $(LDFLAGS_EXTRA)
+
+LIB_SRC := $(wildcard src/core/*.c src/ad/*.c src/nn/*.c src/optim/*.c src/io/*.c src/pinn/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/libnoether.a $(BUILD)/noether $(BUILD)/bench_step $(BUILD)/gemm_peak
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libnoether.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/noether: $(BUILD)/src/cli/main.o $(BUILD)/libnoether.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/bench_step: $(BUILD)/bench/step.o $(BUILD)/libnoether.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/gemm_peak: $(BUILD)/bench/gemm_peak.o
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(BUILD)/libnoether.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+tests-build: $(TEST_BIN)
+
+test: $(TEST_BIN)
+	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
+
+asan-test:
+	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS_EXTRA="-fsanitize=address,undefined" NT_TEST_QUICK=1 test
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+.PHONY: all test asan-test tests-build clean
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/tests/%.o
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,61 @@
+/* harness.c — see harness.h. */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+int nt_test_passed, nt_test_failed;
+const char *nt_test_current = "";
+static int g_cur_failed;
+
+void nt_test_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s:%d: [%s] ", file, line, nt_test_current);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    g_cur_failed++;
+}
+
+void nt_test_run(const char *name, void (*fn)(void))
+{
+    nt_test_current = name;
+    g_cur_failed = 0;
+    double t0 = nt_time_now();
+    fn();
+    double dt = nt_time_now() - t0;
+    if (g_cur_failed) {
+        nt_test_failed++;
+        printf("FAIL %s (%.2fs)\n", name, dt);
+    } else {
+        nt_test_passed++;
+        printf("ok   %s (%.2fs)\n", name, dt);
+    }
+    fflush(stdout);
+}
+
+int nt_test_finish(void)
+{
+    printf("%d passed, %d failed\n", nt_test_passed, nt_test_failed);
+    return nt_test_failed ? 1 : 0;
+}
+
+int nt_test_quick(void)
+{
+    const char *q = getenv("NT_TEST_QUICK");
+    return q && *q && *q != '0';
+}
+
+const char *nt_test_data_dir(void)
+{
+    static const char *cands[] = {NULL, "../shared/data", "../../shared/data"};
+    struct stat st;
+    cands[0] = getenv("NT_DATA_DIR");
+    for (int i = 0; i < 3; i++) {
+        if (cands[i] && stat(cands[i], &st) == 0 && S_ISDIR(st.st_mode)) return cands[i];
+    }
+    return NULL;
+}

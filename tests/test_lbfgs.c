@@ -1,0 +1,578 @@
+/* test_lbfgs.c — L-BFGS with strong-Wolfe line search, in float32 and float64. */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GLIBC__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 33)
+#include <malloc.h>
+#define HAVE_MALLINFO2 1
+#endif
+#endif
+
+/* ---------------------------------------------------------------------------- */
+/* Objectives. Each is written once per dtype so that the float32 version really
+ * computes in float32, as a float32 model would. */
+
+/* Counts evaluations and NaN returns; shared by every objective through `user`. */
+typedef struct obj_ctx {
+    int64_t evals;
+    int64_t nonfinite;  /* evaluations that returned a non-finite value */
+    int chained;        /* Rosenbrock: 1 = chained, 0 = extended (pairs) */
+    /* least squares / quadratic data (double, converted on use) */
+    int rows, cols;
+    const double *A, *b;
+    const double *Q;    /* n × n symmetric matrix for the quadratic */
+    const double *c;    /* minimizer of the quadratic */
+} obj_ctx;
+
+/* Rosenbrock. extended: sum over pairs (x_{2i}, x_{2i+1}); chained: over (x_i, x_{i+1}). */
+#define DEFINE_ROSEN(T, NAME)                                                     \
+    static double NAME(obj_ctx *c, nt_params *p)                                  \
+    {                                                                             \
+        const T *x = p->data;                                                     \
+        T *g = p->grad;                                                           \
+        int64_t n = p->n;                                                         \
+        T f = 0;                                                                  \
+        for (int64_t i = 0; i < n; i++) g[i] = 0;                                 \
+        int64_t stride = c->chained ? 1 : 2;                                      \
+        for (int64_t i = 0; i + 1 < n; i += stride) {                             \
+            T a = x[i + 1] - x[i] * x[i], b = (T)1 - x[i];                        \
+            f += (T)100 * a * a + b * b;                                          \
+            g[i] += (T)-400 * x[i] * a - (T)2 * b;                                \
+            g[i + 1] += (T)200 * a;                                               \
+        }                                                                         \
+        return (double)f;                                                         \
+    }
+DEFINE_ROSEN(float, rosen_f32)
+DEFINE_ROSEN(double, rosen_f64)
+
+static double rosen(void *user, nt_params *p)
+{
+    obj_ctx *c = user;
+    c->evals++;
+    return p->dtype == NT_F32 ? rosen_f32(c, p) : rosen_f64(c, p);
+}
+
+/* 0.5 (x − c)ᵀ Q (x − c). */
+#define DEFINE_QUAD(T, NAME)                                                      \
+    static double NAME(obj_ctx *c, nt_params *p)                                  \
+    {                                                                             \
+        const T *x = p->data;                                                     \
+        T *g = p->grad;                                                           \
+        int64_t n = p->n;                                                         \
+        T f = 0;                                                                  \
+        for (int64_t i = 0; i < n; i++) {                                         \
+            T gi = 0;                                                             \
+            for (int64_t j = 0; j < n; j++)                                       \
+                gi += (T)c->Q[i * n + j] * (x[j] - (T)c->c[j]);                   \
+            g[i] = gi;                                                            \
+            f += (T)0.5 * gi * (x[i] - (T)c->c[i]);                               \
+        }                                                                         \
+        return (double)f;                                                         \
+    }
+DEFINE_QUAD(float, quad_f32)
+DEFINE_QUAD(double, quad_f64)
+
+static double quad(void *user, nt_params *p)
+{
+    obj_ctx *c = user;
+    c->evals++;
+    return p->dtype == NT_F32 ? quad_f32(c, p) : quad_f64(c, p);
+}
+
+/* 0.5 · mean over rows of (A x − b)². */
+#define DEFINE_LSQ(T, NAME)                                                       \
+    static double NAME(obj_ctx *c, nt_params *p)                                  \
+    {                                                                             \
+        const T *x = p->data;                                                     \
+        T *g = p->grad;                                                           \
+        T f = 0, inv = (T)1 / (T)c->rows;                                         \
+        for (int j = 0; j < c->cols; j++) g[j] = 0;                               \
+        for (int r = 0; r < c->rows; r++) {                                       \
+            T e = -(T)c->b[r];                                                    \
+            for (int j = 0; j < c->cols; j++) e += (T)c->A[r * c->cols + j] * x[j]; \
+            f += (T)0.5 * inv * e * e;                                            \
+            for (int j = 0; j < c->cols; j++) g[j] += inv * e * (T)c->A[r * c->cols + j]; \
+        }                                                                         \
+        return (double)f;                                                         \
+    }
+DEFINE_LSQ(float, lsq_f32)
+DEFINE_LSQ(double, lsq_f64)
+
+static double lsq(void *user, nt_params *p)
+{
+    obj_ctx *c = user;
+    c->evals++;
+    return p->dtype == NT_F32 ? lsq_f32(c, p) : lsq_f64(c, p);
+}
+
+/* Σ sqrt(1 + x²) (pseudo-Huber: curvature falls with |x|, so secant steps
+ * overshoot) shifted by `shift`, returning NaN (and a NaN gradient) as soon as any
+ * |x_i| > 3. With shift = 0 the minimum is 0 inside the valid region. */
+static double wall_shift, wall_delta = 1.0;
+static double walled(void *user, nt_params *p)
+{
+    obj_ctx *c = user;
+    c->evals++;
+    double f = 0;
+    int bad = 0;
+    for (int64_t i = 0; i < p->n; i++) {
+        double x = p->dtype == NT_F32 ? ((float *)p->data)[i] : ((double *)p->data)[i];
+        if (!(fabs(x) <= 3.0)) bad = 1;
+        double z = x - wall_shift;
+        double r = sqrt(wall_delta * wall_delta + z * z);
+        f += r;
+        double gi = z / r;
+        if (p->dtype == NT_F32) ((float *)p->grad)[i] = (float)gi;
+        else ((double *)p->grad)[i] = gi;
+    }
+    if (bad) {
+        c->nonfinite++;
+        for (int64_t i = 0; i < p->n; i++) {
+            if (p->dtype == NT_F32) ((float *)p->grad)[i] = NAN;
+            else ((double *)p->grad)[i] = NAN;
+        }
+        return NAN;
+    }
+    return f;
+}
+
+/* ---------------------------------------------------------------------------- */
+/* Helpers                                                                        */
+
+static double pget(const nt_params *p, int64_t i)
+{
+    return p->dtype == NT_F32 ? (double)((const float *)p->data)[i] : ((const double *)p->data)[i];
+}
+static void pset(nt_params *p, int64_t i, double v)
+{
+    if (p->dtype == NT_F32) ((float *)p->data)[i] = (float)v;
+    else ((double *)p->data)[i] = v;
+}
+static double gget(const nt_params *p, int64_t i)
+{
+    return p->dtype == NT_F32 ? (double)((const float *)p->grad)[i] : ((const double *)p->grad)[i];
+}
+
+static int terminal(nt_lbfgs_state s) { return s != NT_LBFGS_RUNNING; }
+
+static const char *state_name(nt_lbfgs_state s)
+{
+    switch (s) {
+    case NT_LBFGS_RUNNING: return "running";
+    case NT_LBFGS_CONVERGED_GRAD: return "converged (grad)";
+    case NT_LBFGS_CONVERGED_CHANGE: return "converged (change)";
+    case NT_LBFGS_LINE_SEARCH_FAILED: return "line search failed";
+    case NT_LBFGS_NONFINITE: return "non-finite start";
+    }
+    return "?";
+}
+
+/* Runs up to max_iter steps; checks o->f always matches p (finite, consistent). */
+static nt_lbfgs_state run_to_end(nt_lbfgs *o, nt_objective_fn fn, obj_ctx *c, int64_t max_iter,
+                                 int *f_ok)
+{
+    nt_lbfgs_state st = NT_LBFGS_RUNNING;
+    double f_prev = INFINITY;
+    *f_ok = 1;
+    for (int64_t it = 0; it < max_iter && st == NT_LBFGS_RUNNING; it++) {
+        st = nt_lbfgs_step(o, fn, c);
+        if (st == NT_LBFGS_NONFINITE) break;
+        if (!isfinite(o->f) || o->f > f_prev) *f_ok = 0;  /* finite and monotone */
+        f_prev = o->f;
+    }
+    return st;
+}
+
+/* The loss and gradient recorded in p agree with a fresh evaluation at p->data. */
+static void check_consistent(nt_lbfgs *o, nt_objective_fn fn, obj_ctx *c)
+{
+    nt_params *p = o->p;
+    int64_t n = p->n;
+    double *g = malloc((size_t)n * sizeof(double));
+    for (int64_t i = 0; i < n; i++) g[i] = gget(p, i);
+    double f = fn(c, p);
+    CHECK(f == o->f);
+    int same = 1;
+    for (int64_t i = 0; i < n; i++) same &= gget(p, i) == g[i];
+    CHECK(same);
+    free(g);
+}
+
+/* ---------------------------------------------------------------------------- */
+/* Tests                                                                          */
+
+static void test_config_default(void)
+{
+    nt_lbfgs_config c64 = nt_lbfgs_config_default(NT_F64), c32 = nt_lbfgs_config_default(NT_F32);
+    CHECK(c64.history == 50 && c64.max_ls == 25);
+    CHECK(c64.c1 == 1e-4 && c64.c2 == 0.9);
+    CHECK(c64.tol_grad == 1e-9 && c64.tol_change == 1e-15);
+    CHECK(c32.tol_grad == 1e-6 && c32.tol_change == 1e-9);
+
+    nt_lbfgs z;
+    memset(&z, 0, sizeof z);
+    nt_lbfgs_free(&z);  /* no-op on a zeroed struct */
+    nt_lbfgs_free(&z);
+    CHECK(z.s == NULL && z.p == NULL);
+}
+
+static void rosen_case(nt_dtype dt, int n, int chained, int history, double tol_x,
+                       int64_t max_iter)
+{
+    nt_params p;
+    CHECK_OK(nt_params_init(&p, dt, n));
+    CHECK(nt_params_add(&p, "x", 1, n) != NULL);
+    for (int i = 0; i < n; i++) pset(&p, i, i % 2 == 0 ? -1.2 : 1.0);
+    nt_lbfgs o;
+    nt_lbfgs_config cfg = nt_lbfgs_config_default(dt);
+    cfg.history = history;
+    CHECK_OK(nt_lbfgs_init(&o, &p, &cfg));
+    obj_ctx c = {0};
+    c.chained = chained;
+    int f_ok;
+    nt_lbfgs_state st = run_to_end(&o, rosen, &c, max_iter, &f_ok);
+    double err = 0;
+    for (int i = 0; i < n; i++) err = fmax(err, fabs(pget(&p, i) - 1.0));
+    printf("     rosenbrock %s n=%d %s m=%d: %s after %lld iters, %lld evals, f = %.3e, "
+           "max|x-1| = %.2e\n",
+           nt_dtype_name(dt), n, chained ? "chained" : "extended", history, state_name(st),
+           (long long)o.iter, (long long)o.n_evals, o.f, err);
+    CHECK(terminal(st));
+    CHECK(st != NT_LBFGS_NONFINITE);
+    CHECK(f_ok);
+    CHECK(isfinite(o.f));
+    CHECK(err <= tol_x);
+    CHECK(c.evals == o.n_evals);
+    check_consistent(&o, rosen, &c);
+    nt_lbfgs_free(&o);
+    nt_params_free(&p);
+}
+
+static void test_rosenbrock_f64(void)
+{
+    rosen_case(NT_F64, 2, 0, 50, 1e-8, 500);
+    rosen_case(NT_F64, 10, 0, 50, 1e-8, 500);
+    rosen_case(NT_F64, 10, 0, 3, 1e-8, 2000);  /* small history: the ring wraps */
+}
+
+static void test_rosenbrock_f32(void)
+{
+    rosen_case(NT_F32, 2, 0, 50, 1e-3, 500);
+    rosen_case(NT_F32, 10, 0, 50, 1e-3, 500);
+    rosen_case(NT_F32, 10, 0, 3, 1e-3, 2000);
+}
+
+/* The chained (generalized) form in 10-D has a second local minimum near
+ * (−1, 1, …); from (−1.2, 1, −1.2, …) we only ask for a stationary point that is
+ * finite and terminal, with the gradient small. */
+static void test_rosenbrock_chained(void)
+{
+    for (int k = 0; k < 2; k++) {
+        nt_dtype dt = k == 0 ? NT_F64 : NT_F32;
+        int n = 10;
+        nt_params p;
+        CHECK_OK(nt_params_init(&p, dt, n));
+        CHECK(nt_params_add(&p, "x", 1, n) != NULL);
+        for (int i = 0; i < n; i++) pset(&p, i, i % 2 == 0 ? -1.2 : 1.0);
+        nt_lbfgs o;
+        CHECK_OK(nt_lbfgs_init(&o, &p, NULL));  /* NULL config = defaults */
+        obj_ctx c = {0};
+        c.chained = 1;
+        int f_ok;
+        nt_lbfgs_state st = run_to_end(&o, rosen, &c, 1000, &f_ok);
+        double gmax = 0;
+        for (int i = 0; i < n; i++) gmax = fmax(gmax, fabs(gget(&p, i)));
+        printf("     rosenbrock %s n=%d chained: %s after %lld iters, f = %.3e, max|g| = %.2e, "
+               "x0 = %.6f\n",
+               nt_dtype_name(dt), n, state_name(st), (long long)o.iter, o.f, gmax, pget(&p, 0));
+        CHECK(terminal(st));
+        CHECK(f_ok);
+        CHECK(gmax <= (dt == NT_F64 ? 1e-6 : 1e-2));
+        nt_lbfgs_free(&o);
+        nt_params_free(&p);
+    }
+}
+
+/* 0.5 (x − c)ᵀ Q (x − c) with Q = H·diag(λ)·H, λ log-spaced over [1, 1e6], H a
+ * Householder reflection (so Q is not diagonal): condition number 1e6. */
+static void quad_case(nt_dtype dt, int n, double tol_x, int64_t max_iter)
+{
+    double *Q = malloc((size_t)(n * n) * sizeof(double)), *cv = malloc((size_t)n * sizeof(double));
+    double *v = malloc((size_t)n * sizeof(double)), *lam = malloc((size_t)n * sizeof(double));
+    nt_rng r;
+    nt_rng_init(&r, 7);
+    double vv = 0;
+    for (int i = 0; i < n; i++) {
+        v[i] = nt_rng_normal(&r);
+        vv += v[i] * v[i];
+        cv[i] = nt_rng_normal(&r);
+        lam[i] = pow(1e6, (double)i / (n - 1));
+    }
+    /* H = I − 2 v vᵀ / vᵀv; Q = H diag(λ) H. */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double q = 0;
+            for (int k = 0; k < n; k++) {
+                double hik = (i == k) - 2 * v[i] * v[k] / vv;
+                double hkj = (k == j) - 2 * v[k] * v[j] / vv;
+                q += hik * lam[k] * hkj;
+            }
+            Q[i * n + j] = q;
+        }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++) Q[i * n + j] = Q[j * n + i] = 0.5 * (Q[i * n + j] + Q[j * n + i]);
+
+    nt_params p;
+    CHECK_OK(nt_params_init(&p, dt, n));
+    CHECK(nt_params_add(&p, "x", 1, n) != NULL);
+    nt_lbfgs o;
+    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+    obj_ctx c = {0};
+    c.Q = Q;
+    c.c = cv;
+    int f_ok;
+    nt_lbfgs_state st = run_to_end(&o, quad, &c, max_iter, &f_ok);
+    double err = 0;
+    for (int i = 0; i < n; i++) err = fmax(err, fabs(pget(&p, i) - cv[i]));
+    printf("     quadratic %s n=%d cond=1e6: %s after %lld iters, %lld evals, f = %.3e, "
+           "max|x-c| = %.2e\n",
+           nt_dtype_name(dt), n, state_name(st), (long long)o.iter, (long long)o.n_evals, o.f, err);
+    CHECK(terminal(st));
+    CHECK(st != NT_LBFGS_NONFINITE);
+    CHECK(f_ok);
+    CHECK(err <= tol_x);
+    nt_lbfgs_free(&o);
+    nt_params_free(&p);
+    free(Q);
+    free(cv);
+    free(v);
+    free(lam);
+}
+
+static void test_ill_conditioned_quadratic(void)
+{
+    quad_case(NT_F64, 20, 1e-8, 2000);
+    quad_case(NT_F32, 20, 5e-2, 2000);  /* float32: just finite and near */
+}
+
+/* NaN beyond |x| > 3: the secant step from the pseudo-Huber start overshoots into the
+ * NaN region; the line search must back off and still reach the minimum. */
+static void test_nan_backoff(void)
+{
+    for (int k = 0; k < 2; k++) {
+        nt_dtype dt = k == 0 ? NT_F64 : NT_F32;
+        int n = 4;
+        nt_params p;
+        CHECK_OK(nt_params_init(&p, dt, n));
+        CHECK(nt_params_add(&p, "x", 1, n) != NULL);
+        for (int i = 0; i < n; i++) pset(&p, i, 2.5);
+        nt_lbfgs o;
+        CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+        obj_ctx c = {0};
+        wall_shift = 0;
+        int f_ok;
+        nt_lbfgs_state st = run_to_end(&o, walled, &c, 200, &f_ok);
+        double err = 0;
+        for (int i = 0; i < n; i++) err = fmax(err, fabs(pget(&p, i)));
+        printf("     walled %s: %s after %lld iters, %lld evals (%lld NaN), f = %.9g, max|x| = %.2e\n",
+               nt_dtype_name(dt), state_name(st), (long long)o.iter, (long long)o.n_evals,
+               (long long)c.nonfinite, o.f, err);
+        CHECK(c.nonfinite > 0);  /* the overshoot did happen */
+        CHECK(terminal(st));
+        CHECK(st != NT_LBFGS_NONFINITE);
+        CHECK(f_ok);
+        CHECK(err <= (dt == NT_F64 ? 1e-8 : 1e-3));
+        CHECK_CLOSE(o.f, (double)n, dt == NT_F64 ? 1e-14 : 1e-6, 0);
+        check_consistent(&o, walled, &c);
+        nt_lbfgs_free(&o);
+        nt_params_free(&p);
+    }
+}
+
+/* The minimizer (10, 10) lies beyond the NaN wall at 3: every step towards it fails
+ * at some point, so the search must settle at a finite point just inside the wall,
+ * end in a terminal state, and never report a NaN. */
+static void test_nan_wall_unreachable_min(void)
+{
+    for (int k = 0; k < 2; k++) {
+        nt_dtype dt = k == 0 ? NT_F64 : NT_F32;
+        int n = 2;
+        nt_params p;
+        CHECK_OK(nt_params_init(&p, dt, n));
+        CHECK(nt_params_add(&p, "x", 1, n) != NULL);
+        for (int i = 0; i < n; i++) pset(&p, i, 2.5);
+        nt_lbfgs o;
+        CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+        obj_ctx c = {0};
+        wall_shift = 10;
+        int f_ok;
+        nt_lbfgs_state st = run_to_end(&o, walled, &c, 500, &f_ok);
+        wall_shift = 0;
+        printf("     wall %s: %s after %lld iters, %lld evals (%lld NaN), f = %.9g, x = (%.7f, %.7f)\n",
+               nt_dtype_name(dt), state_name(st), (long long)o.iter, (long long)o.n_evals,
+               (long long)c.nonfinite, o.f, pget(&p, 0), pget(&p, 1));
+        CHECK(c.nonfinite > 0);
+        CHECK(terminal(st));
+        CHECK(f_ok);
+        CHECK(isfinite(o.f));
+        for (int i = 0; i < n; i++) {
+            CHECK(pget(&p, i) <= 3.0);
+            CHECK(pget(&p, i) >= 2.5);
+        }
+        wall_shift = 10;
+        check_consistent(&o, walled, &c);
+        wall_shift = 0;
+        nt_lbfgs_free(&o);
+        nt_params_free(&p);
+    }
+}
+
+/* After a terminal state further calls return it and evaluate nothing. */
+static void test_terminal_is_sticky(void)
+{
+    nt_params p;
+    CHECK_OK(nt_params_init(&p, NT_F64, 2));
+    CHECK(nt_params_add(&p, "x", 1, 2) != NULL);
+    pset(&p, 0, -1.2);
+    pset(&p, 1, 1.0);
+    nt_lbfgs o;
+    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+    obj_ctx c = {0};
+    int f_ok;
+    nt_lbfgs_state st = run_to_end(&o, rosen, &c, 1000, &f_ok);
+    CHECK(st == NT_LBFGS_CONVERGED_GRAD || st == NT_LBFGS_CONVERGED_CHANGE);
+    int64_t evals = o.n_evals, iter = o.iter, user_evals = c.evals;
+    double f = o.f, x0 = pget(&p, 0), x1 = pget(&p, 1);
+    for (int i = 0; i < 5; i++) CHECK(nt_lbfgs_step(&o, rosen, &c) == st);
+    CHECK(o.n_evals == evals && c.evals == user_evals && o.iter == iter);
+    CHECK(o.f == f && pget(&p, 0) == x0 && pget(&p, 1) == x1);
+    nt_lbfgs_free(&o);
+    nt_lbfgs_free(&o);  /* freeing twice is a no-op */
+
+    /* Start at the minimum: the first call evaluates once and stops on the gradient. */
+    pset(&p, 0, 1.0);
+    pset(&p, 1, 1.0);
+    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+    c.evals = 0;
+    CHECK(nt_lbfgs_step(&o, rosen, &c) == NT_LBFGS_CONVERGED_GRAD);
+    CHECK(o.n_evals == 1 && c.evals == 1 && o.iter == 0 && o.f == 0);
+    CHECK(nt_lbfgs_step(&o, rosen, &c) == NT_LBFGS_CONVERGED_GRAD);
+    CHECK(o.n_evals == 1 && c.evals == 1);
+    nt_lbfgs_free(&o);
+    nt_params_free(&p);
+}
+
+/* A non-finite start: NaN in the parameters, or an objective that returns NaN. */
+static double always_nan(void *user, nt_params *p)
+{
+    obj_ctx *c = user;
+    c->evals++;
+    nt_params_zero_grad(p);
+    return NAN;
+}
+
+static void test_nonfinite_start(void)
+{
+    nt_params p;
+    CHECK_OK(nt_params_init(&p, NT_F32, 2));
+    CHECK(nt_params_add(&p, "x", 1, 2) != NULL);
+    pset(&p, 0, NAN);
+    nt_lbfgs o;
+    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+    obj_ctx c = {0};
+    CHECK(nt_lbfgs_step(&o, rosen, &c) == NT_LBFGS_NONFINITE);
+    CHECK(c.evals == 0);  /* a NaN parameter is not even evaluated */
+    CHECK(nt_lbfgs_step(&o, rosen, &c) == NT_LBFGS_NONFINITE);
+    nt_lbfgs_free(&o);
+
+    pset(&p, 0, 0.5);
+    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+    CHECK(nt_lbfgs_step(&o, always_nan, &c) == NT_LBFGS_NONFINITE);
+    CHECK(c.evals == 1 && o.n_evals == 1);
+    CHECK(nt_lbfgs_step(&o, always_nan, &c) == NT_LBFGS_NONFINITE);
+    CHECK(c.evals == 1);
+    nt_lbfgs_free(&o);
+    nt_params_free(&p);
+}
+
+/* Least squares in float32: the loss plateaus at float32 rounding noise well above
+ * tol_change, so only a clean stop (line search failure or a tiny step) can end the
+ * run. It must end, in a bounded number of iterations, at a finite f close to the
+ * float64 optimum. */
+static void test_f32_least_squares_plateau(void)
+{
+    enum { ROWS = 200, COLS = 8 };
+    static double A[ROWS * COLS], b[ROWS];
+    nt_rng r;
+    nt_rng_init(&r, 42);
+    for (int i = 0; i < ROWS * COLS; i++) A[i] = nt_rng_normal(&r);
+    for (int i = 0; i < ROWS; i++) b[i] = 3.0 * nt_rng_normal(&r) + 10.0;
+
+    double f_ref = 0;
+    for (int k = 0; k < 2; k++) {
+        nt_dtype dt = k == 0 ? NT_F64 : NT_F32;
+        nt_params p;
+        CHECK_OK(nt_params_init(&p, dt, COLS));
+        CHECK(nt_params_add(&p, "x", 1, COLS) != NULL);
+        nt_lbfgs o;
+        CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+        obj_ctx c = {0};
+        c.rows = ROWS;
+        c.cols = COLS;
+        c.A = A;
+        c.b = b;
+        int f_ok;
+        nt_lbfgs_state st = run_to_end(&o, lsq, &c, 1000, &f_ok);
+        printf("     least squares %s: %s after %lld iters, %lld evals, f = %.9g\n",
+               nt_dtype_name(dt), state_name(st), (long long)o.iter, (long long)o.n_evals, o.f);
+        CHECK(terminal(st));
+        CHECK(st != NT_LBFGS_NONFINITE);
+        CHECK(f_ok);
+        CHECK(isfinite(o.f));
+        CHECK(o.iter <= 200);
+        if (dt == NT_F64) f_ref = o.f;
+        else CHECK_CLOSE(o.f, f_ref, 1e-5, 0);
+        check_consistent(&o, lsq, &c);
+        nt_lbfgs_free(&o);
+        nt_params_free(&p);
+    }
+}
+
+/* Steps call no allocator (everything is allocated by nt_lbfgs_init). */
+static void test_no_alloc_in_step(void)
+{
+#ifdef HAVE_MALLINFO2
+    nt_params p;
+    CHECK_OK(nt_params_init(&p, NT_F64, 10));
+    CHECK(nt_params_add(&p, "x", 1, 10) != NULL);
+    for (int i = 0; i < 10; i++) pset(&p, i, i % 2 == 0 ? -1.2 : 1.0);
+    nt_lbfgs o;
+    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+    obj_ctx c = {0};
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < 50; i++) nt_lbfgs_step(&o, rosen, &c);
+    struct mallinfo2 after = mallinfo2();
+    CHECK(before.uordblks == after.uordblks && before.hblkhd == after.hblkhd);
+    nt_lbfgs_free(&o);
+    nt_params_free(&p);
+#endif
+}
+
+int main(void)
+{
+    RUN(test_config_default);
+    RUN(test_rosenbrock_f64);
+    RUN(test_rosenbrock_f32);
+    RUN(test_rosenbrock_chained);
+    RUN(test_ill_conditioned_quadratic);
+    RUN(test_nan_backoff);
+    RUN(test_nan_wall_unreachable_min);
+    RUN(test_terminal_is_sticky);
+    RUN(test_nonfinite_start);
+    RUN(test_f32_least_squares_plateau);
+    RUN(test_no_alloc_in_step);
+    return nt_test_finish();
+}
