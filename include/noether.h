@@ -386,15 +386,19 @@ double nt_adam_step(nt_adam *o);
 
 /* L-BFGS with a strong-Wolfe line search, over the flat parameter vector p.
  * The objective evaluates the loss at the current p->data and writes p->grad
- * (overwriting it). The optimizer's own arithmetic is in double for both dtypes. */
+ * (overwriting it). The optimizer's own arithmetic is in double for both dtypes.
+ * A trial point that gives a non-finite loss or gradient counts as too long a step;
+ * a non-finite point is never accepted. Do not modify p->data between steps. */
 typedef double (*nt_objective_fn)(void *user, nt_params *p);
 
 typedef struct nt_lbfgs_config {
     int history;          /* pairs kept (m), default 50 */
     int max_ls;           /* function evaluations per line search, default 25 */
     double c1, c2;        /* Wolfe constants, default 1e-4, 0.9 */
-    double tol_grad;      /* stop when max|g| <= tol_grad, default 1e-9 (f64) / 1e-7 (f32) */
-    double tol_change;    /* stop when |Δf| <= tol_change·max(1,|f|), default 1e-15/1e-9 */
+    double tol_grad;      /* stop when max|g| <= tol_grad, default 1e-9 (f64) / 1e-6 (f32) */
+    double tol_change;    /* stop when |Δf| <= tol_change·max(1,|f|), default 1e-15 (f64) /
+                             1e-12 (f32); also stop when no coordinate moved by more than
+                             about one unit in the last place of the dtype */
 } nt_lbfgs_config;
 
 typedef enum nt_lbfgs_state {
@@ -402,7 +406,7 @@ typedef enum nt_lbfgs_state {
     NT_LBFGS_CONVERGED_GRAD,
     NT_LBFGS_CONVERGED_CHANGE,
     NT_LBFGS_LINE_SEARCH_FAILED, /* no decrease possible at this precision */
-    NT_LBFGS_NONFINITE           /* objective returned NaN/Inf at the start point */
+    NT_LBFGS_NONFINITE           /* NaN/Inf at the start point (parameters, f or g) */
 } nt_lbfgs_state;
 
 typedef struct nt_lbfgs {
@@ -410,7 +414,8 @@ typedef struct nt_lbfgs {
     nt_params *p;
     int64_t n;
     double *s, *y, *rho, *alpha;  /* history ring, n·m doubles each for s and y */
-    double *d, *g, *x0, *g0;      /* direction, gradient, saved point/grad (double) */
+    double *d, *g, *x0, *g0;      /* direction, best trial's gradient (line-search
+                                     scratch), current point and its gradient (double) */
     int k;                        /* pairs stored */
     int head;
     int64_t iter;
@@ -421,11 +426,15 @@ typedef struct nt_lbfgs {
 } nt_lbfgs;
 
 nt_lbfgs_config nt_lbfgs_config_default(nt_dtype dt);
+/* cfg NULL means nt_lbfgs_config_default(p->dtype). All memory is allocated here
+ * (NT_ERR_NOMEM on failure); o->f is NaN until the first step. */
 nt_status nt_lbfgs_init(nt_lbfgs *o, nt_params *p, const nt_lbfgs_config *cfg);
 void nt_lbfgs_free(nt_lbfgs *o);
-/* One L-BFGS iteration (a direction and a strong-Wolfe line search). Returns the
- * state; after a terminal state further calls return it again. o->f is the loss at
- * the current point, which is the best point found (never a NaN). */
+/* One L-BFGS iteration (a direction and a strong-Wolfe line search); the first call
+ * also evaluates the start point. Returns the state; after a terminal state further
+ * calls return it again without evaluating. o->f is the loss at the current point,
+ * which is the best point found (never a NaN except after NT_LBFGS_NONFINITE), and
+ * p->grad is its gradient. Allocates nothing. */
 nt_lbfgs_state nt_lbfgs_step(nt_lbfgs *o, nt_objective_fn fn, void *user);
 
 /* ------------------------------------------------------------------------------ */

@@ -1,2 +1,199 @@
-/* main.c — placeholder */
-int main(void) { return 0; }
+/* main.c — the `noether` command. For now: `noether demo burgers|ks`, the built-in
+ * PINN demo, which trains and reports the relative L2 error against a reference. */
+#include "pinn/demo.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "noether %s — physics-informed neural networks in C\n\n"
+            "usage: noether <command> [options]\n\n"
+            "commands:\n"
+            "  demo burgers|ks   train the built-in PINN and report its error\n"
+            "  version           print the version\n\n"
+            "Run 'noether <command> --help' for the options of a command.\n",
+            NT_VERSION_STRING);
+}
+
+static void usage_demo(FILE *f)
+{
+    fprintf(f,
+            "usage: noether demo burgers|ks [options]\n\n"
+            "Trains a PINN for viscous Burgers u_t + u u_x - (0.01/pi) u_xx = 0 (or\n"
+            "Kuramoto-Sivashinsky u_t + u u_x + u_xx + u_xxxx = 0) on t in [0,1], x in [-1,1],\n"
+            "u(0,x) = -sin(pi x), u(t,+-1) = 0: Adam, then L-BFGS. Prints the relative L2\n"
+            "error against the reference grid (Burgers: burgers_shock.csv).\n\n"
+            "options:\n"
+            "  --threads N      threads for OpenMP and OpenBLAS (default: all cores)\n"
+            "  --dtype D        float32 or float64 (default float64)\n"
+            "  --seed S         random seed (default 1234)\n"
+            "  --width W        hidden width (default 20)\n"
+            "  --depth L        hidden layers (default 8)\n"
+            "  --act A          tanh, sin, gelu, swish, sigmoid (default tanh)\n"
+            "  --points N       collocation points (default 10000)\n"
+            "  --adam N         Adam steps (default 2000)\n"
+            "  --lr X           Adam learning rate (default 1e-3)\n"
+            "  --lbfgs N        L-BFGS iterations (default 20000)\n"
+            "  --time-limit S   stop training after S seconds (default 0 = none)\n"
+            "  --log N          progress line every N steps (default 500; 0 = quiet)\n"
+            "  --data FILE      reference CSV (t,x,u); default ../shared/data/burgers_shock.csv\n");
+}
+
+static int parse_i64(const char *opt, const char *s, long long lo, long long hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi) {
+        fprintf(stderr, "noether: %s expects an integer in [%lld, %lld], got '%s'\n", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_f64(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "noether: %s expects a number in [%g, %g], got '%s'\n", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static const char *default_data(void)
+{
+    static const char *cands[] = {"../shared/data/burgers_shock.csv", "shared/data/burgers_shock.csv",
+                                  "../../shared/data/burgers_shock.csv"};
+    struct stat st;
+    const char *env = getenv("NT_DATA_DIR");
+    static char buf[4096];
+    if (env) {
+        snprintf(buf, sizeof buf, "%s/burgers_shock.csv", env);
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++)
+        if (stat(cands[i], &st) == 0) return cands[i];
+    return cands[0];
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        usage_demo(argc < 1 ? stderr : stdout);
+        return argc < 1 ? 2 : 0;
+    }
+    nt_demo_pde pde;
+    if (!strcmp(argv[0], "burgers")) pde = NT_DEMO_BURGERS;
+    else if (!strcmp(argv[0], "ks")) pde = NT_DEMO_KS;
+    else {
+        fprintf(stderr, "noether demo: unknown problem '%s' (expected burgers or ks)\n", argv[0]);
+        return 2;
+    }
+    nt_demo_config cfg = nt_demo_config_default(pde);
+    nt_demo_train_config tc = {.adam_steps = 2000, .adam_lr = 1e-3, .adam_decay = 1.0,
+                               .lbfgs_iters = 20000, .log_every = 500};
+    int64_t threads = 0, v;
+    const char *data = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            usage_demo(stdout);
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "noether demo: unknown option or missing value: '%s'\n", o);
+            return 2;
+        }
+        const char *a = argv[++i];
+        if (!strcmp(o, "--threads")) { if (parse_i64(o, a, 1, 1024, &threads)) return 2; }
+        else if (!strcmp(o, "--dtype")) {
+            if (nt_dtype_parse(a, &cfg.dtype)) { fprintf(stderr, "noether: %s\n", nt_error_msg()); return 2; }
+        } else if (!strcmp(o, "--seed")) { if (parse_i64(o, a, 0, INT64_MAX, &v)) return 2; cfg.seed = (uint64_t)v; }
+        else if (!strcmp(o, "--width")) { if (parse_i64(o, a, 1, 4096, &v)) return 2; cfg.width = (int)v; }
+        else if (!strcmp(o, "--depth")) { if (parse_i64(o, a, 1, 60, &v)) return 2; cfg.depth = (int)v; }
+        else if (!strcmp(o, "--act")) {
+            if (nt_act_parse(a, &cfg.act)) { fprintf(stderr, "noether: %s\n", nt_error_msg()); return 2; }
+        } else if (!strcmp(o, "--points")) { if (parse_i64(o, a, 1, 100000000, &cfg.n_res)) return 2; }
+        else if (!strcmp(o, "--adam")) { if (parse_i64(o, a, 0, INT64_MAX, &tc.adam_steps)) return 2; }
+        else if (!strcmp(o, "--lr")) { if (parse_f64(o, a, 1e-12, 10, &tc.adam_lr)) return 2; }
+        else if (!strcmp(o, "--lbfgs")) { if (parse_i64(o, a, 0, INT64_MAX, &tc.lbfgs_iters)) return 2; }
+        else if (!strcmp(o, "--time-limit")) { if (parse_f64(o, a, 0, 1e9, &tc.time_limit_s)) return 2; }
+        else if (!strcmp(o, "--log")) { if (parse_i64(o, a, 0, INT64_MAX, &tc.log_every)) return 2; }
+        else if (!strcmp(o, "--data")) data = a;
+        else {
+            fprintf(stderr, "noether demo: unknown option '%s' (see noether demo --help)\n", o);
+            return 2;
+        }
+    }
+    if (threads > 0) nt_threads_set((int)threads);
+    if (pde == NT_DEMO_BURGERS && !data) data = default_data();
+    if (data) {
+        FILE *f = fopen(data, "r");
+        if (!f) {
+            fprintf(stderr, "noether demo: cannot open reference '%s': %s\n", data, strerror(errno));
+            return 1;
+        }
+        fclose(f);
+    }
+    nt_demo d;
+    if (nt_demo_init(&d, &cfg)) {
+        fprintf(stderr, "noether demo: %s\n", nt_error_msg());
+        return 1;
+    }
+    printf("noether %s: %s PINN, MLP 2-%dx%d-1 %s, %s, %lld collocation points, %d threads\n",
+           NT_VERSION_STRING, pde == NT_DEMO_BURGERS ? "Burgers" : "Kuramoto-Sivashinsky", cfg.width,
+           cfg.depth, nt_act_name(cfg.act), nt_dtype_name(cfg.dtype), (long long)cfg.n_res,
+           nt_threads_get());
+    printf("training: Adam %lld steps (lr %g), then L-BFGS up to %lld iterations\n",
+           (long long)tc.adam_steps, tc.adam_lr, (long long)tc.lbfgs_iters);
+    fflush(stdout);
+    nt_demo_train_result res;
+    nt_status st = nt_demo_train(&d, &tc, &res);
+    if (st) {
+        fprintf(stderr, "noether demo: training stopped: %s\n", nt_error_msg());
+        nt_demo_free(&d);
+        return 1;
+    }
+    printf("trained: %lld Adam steps, %lld L-BFGS iterations, %lld loss evaluations, final loss %.3e, "
+           "%.1f s\n",
+           (long long)res.adam_steps, (long long)res.lbfgs_iters, (long long)res.evals, res.final_loss,
+           res.wall_s);
+    int rc = 0;
+    if (data) {
+        double err;
+        if (nt_demo_eval_csv(&d, data, &err)) {
+            fprintf(stderr, "noether demo: %s\n", nt_error_msg());
+            rc = 1;
+        } else {
+            printf("relative L2 error vs %s: %.3e (Raissi et al. 2019: 6.7e-4)\n", data, err);
+        }
+    }
+    nt_demo_free(&d);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage_main(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("noether %s\n", NT_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 2, argv + 2);
+    fprintf(stderr, "noether: unknown command '%s'\n\n", argv[1]);
+    usage_main(stderr);
+    return 2;
+}

@@ -23,6 +23,9 @@
  *      the budget ran out or the interval shrank below the dtype's resolution, the
  *      lowest finite f seen (always < f0). The pair (s, y) is stored only if
  *      sᵀy > ε·yᵀy (ε the dtype's machine epsilon) and both are finite.
+ *   5. When the point left in p (accepted or restored) is not the one the objective
+ *      saw last, it is evaluated once more, so that side results of the objective
+ *      (component losses, caches) match p->data when nt_lbfgs_step returns.
  *
  * Nothing is allocated after nt_lbfgs_init. */
 #include "core/internal.h"
@@ -33,6 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* tol_change for float32 is 1e-12 rather than 1e-9: with the max(1, |f|) floor the
+ * test is absolute for f < 1, and 1e-9 stopped float32 fits with small losses (1e-6
+ * and below) far above their float32 noise floor. Float32 runs that do reach the
+ * noise floor end through the line search (no decrease at this precision) or the
+ * tiny-step test instead. */
 nt_lbfgs_config nt_lbfgs_config_default(nt_dtype dt)
 {
     nt_lbfgs_config c;
@@ -41,7 +49,7 @@ nt_lbfgs_config nt_lbfgs_config_default(nt_dtype dt)
     c.c1 = 1e-4;
     c.c2 = 0.9;
     c.tol_grad = dt == NT_F32 ? 1e-6 : 1e-9;
-    c.tol_change = dt == NT_F32 ? 1e-9 : 1e-15;
+    c.tol_change = dt == NT_F32 ? 1e-12 : 1e-15;
     return c;
 }
 
@@ -369,6 +377,32 @@ static int line_search(nt_lbfgs *o, nt_objective_fn fn, void *user, double t, do
 /* ---------------------------------------------------------------------------- */
 /* Iteration                                                                      */
 
+static int grad_finite(const nt_lbfgs *o)
+{
+    int fin = 1;
+    NT_DISPATCH(o->p->dtype, T, {
+        const T *g = o->p->grad;
+        for (int64_t i = 0; i < o->n; i++)
+            if (!isfinite(g[i])) fin = 0;
+    });
+    return fin;
+}
+
+/* p->data holds a point evaluated earlier (loss f_known, gradient g_known in double)
+ * but not by the latest objective call. Calls the objective there once more so that
+ * whatever it computes on the side (component losses, caches) describes p->data, and
+ * returns the loss. If that evaluation is not finite (a flaky objective), the known
+ * gradient is written back and f_known returned. */
+static double reevaluate(nt_lbfgs *o, nt_objective_fn fn, void *user, double f_known,
+                         const double *g_known)
+{
+    double f = fn(user, o->p);
+    o->n_evals++;
+    if (isfinite(f) && grad_finite(o)) return f;
+    store_vec(o->p->dtype, o->p->grad, g_known, o->n);
+    return f_known;
+}
+
 /* Evaluates the start point. */
 static nt_lbfgs_state lbfgs_start(nt_lbfgs *o, nt_objective_fn fn, void *user)
 {
@@ -415,7 +449,8 @@ nt_lbfgs_state nt_lbfgs_step(nt_lbfgs *o, nt_objective_fn fn, void *user)
         if (kind != LS_FAIL) break;
         if (o->k == 0) {  /* steepest descent failed too: stay at x0 */
             store_vec(dt, p->data, o->x0, n);
-            store_vec(dt, p->grad, o->g0, n);
+            o->f = reevaluate(o, fn, user, o->f, o->g0);
+            load_vec(dt, p->grad, o->g0, n);
             return o->state = NT_LBFGS_LINE_SEARCH_FAILED;
         }
         reset_history(o);
@@ -424,7 +459,7 @@ nt_lbfgs_state nt_lbfgs_step(nt_lbfgs *o, nt_objective_fn fn, void *user)
     if (kind == LS_BEST) {  /* the accepted point was not the last one evaluated */
         int fin;
         write_trial(o, t_acc, t_acc, &fin);
-        store_vec(dt, p->grad, o->g, n);
+        f_new = reevaluate(o, fn, user, f_new, o->g);
     }
 
     /* s = x − x0 and y = g − g0 from the values in p (what was evaluated). */
