@@ -54,8 +54,9 @@ test: $(TEST_BIN)
 	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
 
 asan-test:
-	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDFLAGS_EXTRA="-fsanitize=address,undefined" NT_TEST_QUICK=1 test
+	NT_TEST_QUICK=1 $(MAKE) BUILD=build-asan \
+	  OPT="-O1 -march=x86-64-v3 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS_EXTRA="-fsanitize=address,undefined" test
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -40,7 +40,11 @@ ALLOCATORS = {
     "trim": {"MALLOC_TRIM_THRESHOLD_": "-1", "MALLOC_MMAP_THRESHOLD_": "1073741824",
              "MALLOC_TOP_PAD_": "268435456"},
     "jemalloc": {"LD_PRELOAD": LIBDIR + "/libjemalloc.so.2"},
+    "jemalloc-nodecay": {"LD_PRELOAD": LIBDIR + "/libjemalloc.so.2",
+                         "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"},
     "tcmalloc": {"LD_PRELOAD": LIBDIR + "/libtcmalloc_minimal.so.4"},
+    "tcmalloc-norelease": {"LD_PRELOAD": LIBDIR + "/libtcmalloc_minimal.so.4",
+                           "TCMALLOC_RELEASE_RATE": "0"},
 }
 ALLOC_VARS = sorted({k for v in ALLOCATORS.values() for k in v})
 REEXEC_FLAG = "NT_PEER_REEXECED"
@@ -81,7 +85,7 @@ def parse_args(argv=None):
 def wanted_env(args):
     env = dict(os.environ)
     alloc = args.alloc
-    if alloc in ("jemalloc", "tcmalloc") and not os.path.exists(ALLOCATORS[alloc]["LD_PRELOAD"]):
+    if "LD_PRELOAD" in ALLOCATORS[alloc] and not os.path.exists(ALLOCATORS[alloc]["LD_PRELOAD"]):
         print(f"torch_step: {ALLOCATORS[alloc]['LD_PRELOAD']} missing; using --alloc trim",
               file=sys.stderr)
         alloc = "trim"
