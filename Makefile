@@ -13,7 +13,7 @@ OB_CFLAGS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --cflags openblas)
 OB_LIBDIR := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --variable=libdir openblas)
 OB_LIBS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --libs openblas) -Wl,-rpath,$(OB_LIBDIR)
 
-OPT ?= -O3 -march=x86-64-v3 -mtune=native
+OPT ?= -O3 -march=x86-64-v3 -mtune=native -ffp-contract=fast
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
 ifeq ($(WERROR),1)
 WARN += -Werror
@@ -55,7 +55,7 @@ test: $(TEST_BIN)
 
 asan-test:
 	NT_TEST_QUICK=1 $(MAKE) BUILD=build-asan \
-	  OPT="-O1 -march=x86-64-v3 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  OPT="-O1 -march=x86-64-v3 -ffp-contract=fast -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS_EXTRA="-fsanitize=address,undefined" test
 
 clean:

@@ -6,6 +6,7 @@
  * reverse and each op adds its contribution into its inputs' gradients. */
 #include "ad/ad_internal.h"
 #include "ad/act.h"
+#include "core/gemm.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -225,20 +226,50 @@ _Pragma("omp simd")
 }
 
 /* ---------------------------------------------------------------------------- */
-/* GEMM wrapper: C = alpha·op(A)·op(B) + beta·C, row-major.                       */
+/* GEMM: C = op(A)·op(B) (+ C when acc), row-major. Products with a small    */
+/* operand and many rows use the row-streaming kernels of core/gemm.c, the     */
+/* rest OpenBLAS. Scratch (transposes, partial sums) comes from the arena.     */
 
-static void gemm(nt_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,
-                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
+static void *transpose(nt_tape *t, nt_dtype dt, const void *B, int64_t rows, int64_t cols,
+                       int64_t ld)
+{
+    void *out = nt_arena_alloc(&t->arena, (size_t)(rows * cols) * nt_dtype_size(dt));
+    NT_ASSERT(out != NULL, "out of memory for a transpose");
+    NT_DISPATCH(dt, T, {
+        const T *src = B;
+        T *dst = out;
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) dst[j * rows + i] = src[i * ld + j];
+    });
+    return out;
+}
+
+static void gemm(nt_tape *t, nt_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                 const void *A, int64_t lda, const void *B, int64_t ldb, int acc, void *C,
                  int64_t ldc)
 {
     if (m == 0 || n == 0) return;
+    if (!ta && nt_gemm_small_fits(dt, m, n, k)) {
+        if (tb) { /* B is stored n×k */
+            B = transpose(t, dt, B, n, k, ldb);
+            ldb = n;
+        }
+        nt_gemm_nn(dt, m, n, k, A, lda, B, ldb, C, ldc, acc);
+        return;
+    }
+    if (ta && !tb && nt_gemm_small_fits(dt, k, n, m)) { /* reduction over the k rows */
+        void *scratch = nt_arena_alloc(&t->arena, nt_gemm_tn_scratch(dt, m, n));
+        NT_ASSERT(scratch != NULL, "out of memory for GEMM scratch");
+        nt_gemm_tn(dt, k, m, n, A, lda, B, ldb, C, ldc, acc, scratch);
+        return;
+    }
+    double beta = acc ? 1.0 : 0.0;
     if (dt == NT_F32)
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)m, (int)n, (int)k, (float)alpha, A, (int)lda, B, (int)ldb, (float)beta,
-                    C, (int)ldc);
+                    (int)m, (int)n, (int)k, 1.0f, A, (int)lda, B, (int)ldb, (float)beta, C, (int)ldc);
     else
         cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+                    (int)m, (int)n, (int)k, 1.0, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
 /* ---------------------------------------------------------------------------- */
@@ -260,7 +291,7 @@ nt_tensor *nt_matmul(nt_tape *t, nt_tensor *a, nt_tensor *b, int transpose_b)
     nt_tensor *c = nt_node_new(t, a->dtype, m, n, NT_OP_MATMUL, a, b, NULL);
     if (!c) return NULL;
     c->iparam[0] = transpose_b;
-    gemm(a->dtype, 0, transpose_b, m, n, k, 1.0, a->data, k, b->data, transpose_b ? k : n, 0.0,
+    gemm(t, a->dtype, 0, transpose_b, m, n, k, a->data, k, b->data, transpose_b ? k : n, 0,
          c->data, n);
     return c;
 }
@@ -289,14 +320,14 @@ nt_tensor *nt_linear(nt_tape *t, nt_tensor *x, nt_tensor *W, nt_tensor *b, int64
     if (!z) return NULL;
     z->iparam[0] = b ? bias_rows : 0;
     size_t es = nt_dtype_size(x->dtype);
-    double beta = 0.0;
+    int acc = 0;
     if (b && bias_rows > 0) {
         bias_fill(x->dtype, z->data, b->data, bias_rows, out);
         if (bias_rows < n) memset((char *)z->data + (size_t)(bias_rows * out) * es, 0,
                                   (size_t)((n - bias_rows) * out) * es);
-        beta = 1.0;
+        acc = 1;
     }
-    gemm(x->dtype, 0, 1, n, out, in, 1.0, x->data, in, W->data, in, beta, z->data, out);
+    gemm(t, x->dtype, 0, 1, n, out, in, x->data, in, W->data, in, acc, z->data, out);
     return z;
 }
 
@@ -602,10 +633,10 @@ static void backward_node(nt_tape *t, nt_tensor *y)
         int64_t m = nt_tensor_rows(a), k = nt_tensor_cols(a), n = nt_tensor_cols(y);
         void *ga = nt_grad_of(t, a), *gb = nt_grad_of(t, b);
         /* dA = dC·op(B)ᵀ ; dB = Aᵀ·dC (or dCᵀ·A when B was transposed) */
-        if (ga) gemm(dt, 0, !tb, m, k, n, 1.0, y->grad, n, b->data, tb ? k : n, 1.0, ga, k);
+        if (ga) gemm(t, dt, 0, !tb, m, k, n, y->grad, n, b->data, tb ? k : n, 1, ga, k);
         if (gb) {
-            if (tb) gemm(dt, 1, 0, n, k, m, 1.0, y->grad, n, a->data, k, 1.0, gb, k);
-            else gemm(dt, 1, 0, k, n, m, 1.0, a->data, k, y->grad, n, 1.0, gb, n);
+            if (tb) gemm(t, dt, 1, 0, n, k, m, y->grad, n, a->data, k, 1, gb, k);
+            else gemm(t, dt, 1, 0, k, n, m, a->data, k, y->grad, n, 1, gb, n);
         }
         break;
     }
@@ -613,8 +644,8 @@ static void backward_node(nt_tape *t, nt_tensor *y)
         nt_tensor *W = b, *bias = y->src[2];
         int64_t n = nt_tensor_rows(a), in = nt_tensor_cols(a), out = nt_tensor_rows(W);
         void *gx = nt_grad_of(t, a), *gw = nt_grad_of(t, W), *gbias = nt_grad_of(t, bias);
-        if (gx) gemm(dt, 0, 0, n, in, out, 1.0, y->grad, out, W->data, in, 1.0, gx, in);
-        if (gw) gemm(dt, 1, 0, out, in, n, 1.0, y->grad, out, a->data, in, 1.0, gw, in);
+        if (gx) gemm(t, dt, 0, 0, n, in, out, y->grad, out, W->data, in, 1, gx, in);
+        if (gw) gemm(t, dt, 1, 0, out, in, n, y->grad, out, a->data, in, 1, gw, in);
         if (gbias && y->iparam[0] > 0) nt_red_colsum_add(t, dt, y->grad, y->iparam[0], out, gbias);
         break;
     }

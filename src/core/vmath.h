@@ -55,6 +55,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Forced inlining: a vectorised loop must see the whole body. GCC otherwise declines
+ * to inline the larger functions (Phi, sin) at some call sites, and the loop then
+ * stays scalar around a call. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NTVM_INLINE static inline __attribute__((always_inline))
+#else
+#define NTVM_INLINE static inline
+#endif
+
 #ifdef __FP_FAST_FMA
 #define NTVM_FMA(a, b, c) fma((a), (b), (c))
 #else
@@ -68,21 +77,21 @@
 
 /* ---- bit casts and constants ------------------------------------------------- */
 
-static inline uint64_t ntvm_d2u(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
-static inline double ntvm_u2d(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
-static inline uint32_t ntvm_f2u(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
-static inline float ntvm_u2f(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+NTVM_INLINE uint64_t ntvm_d2u(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
+NTVM_INLINE double ntvm_u2d(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
+NTVM_INLINE uint32_t ntvm_f2u(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+NTVM_INLINE float ntvm_u2f(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
 
 /* c ? a : b as a bitwise blend. Plain ternaries on doubles let GCC thread jumps
  * through the known-constant arm (e.g. after a clamp) and duplicate the code that
  * follows; under the default -ftrapping-math the loop then no longer if-converts
  * ("control flow in loop"). The mask form compiles to a compare and a blend. */
-static inline double ntvm_sel_f64(int c, double a, double b)
+NTVM_INLINE double ntvm_sel_f64(int c, double a, double b)
 {
     uint64_t m = (uint64_t)0 - (uint64_t)c;
     return ntvm_u2d((ntvm_d2u(a) & m) | (ntvm_d2u(b) & ~m));
 }
-static inline float ntvm_sel_f32(int c, float a, float b)
+NTVM_INLINE float ntvm_sel_f32(int c, float a, float b)
 {
     uint32_t m = (uint32_t)0 - (uint32_t)c;
     return ntvm_u2f((ntvm_f2u(a) & m) | (ntvm_f2u(b) & ~m));
@@ -107,23 +116,25 @@ static inline float ntvm_sel_f32(int c, float a, float b)
 #define NTVM_INV_PI 0x1.45f306dc9c883p-2
 #define NTVM_ISQRT2PI_HI 0x1.9884533d43651p-2 /* 1/√(2π) = HI + LO */
 #define NTVM_ISQRT2PI_LO (-0x1.cbc0d30ebfd15p-56)
+#define NTVM_LNISQRT2PI_HI (-0x1.d67f1c864cp-1)  /* ln(1/√(2π)) = HI + LO, HI 41 bits */
+#define NTVM_LNISQRT2PI_LO 0x1.4b596d686dffdp-45
 
 /* 2^k from s = SHIFT + k, for -1022 <= k <= 1023 (the low 12 bits of the
  * mantissa of s hold k mod 2^12; shifting them into the exponent field). */
-static inline double ntvm_pow2_f64(double s)
+NTVM_INLINE double ntvm_pow2_f64(double s)
 {
     return ntvm_u2d((ntvm_d2u(s) << 52) + ((uint64_t)1023 << 52));
 }
 /* 2^-k from s = SHIFT + k, for -1023 <= k <= 1022. */
-static inline double ntvm_pow2neg_f64(double s)
+NTVM_INLINE double ntvm_pow2neg_f64(double s)
 {
     return ntvm_u2d(((uint64_t)1023 << 52) - (ntvm_d2u(s) << 52));
 }
-static inline float ntvm_pow2_f32(float s)
+NTVM_INLINE float ntvm_pow2_f32(float s)
 {
     return ntvm_u2f((ntvm_f2u(s) << 23) + ((uint32_t)127 << 23));
 }
-static inline float ntvm_pow2neg_f32(float s)
+NTVM_INLINE float ntvm_pow2neg_f32(float s)
 {
     return ntvm_u2f(((uint32_t)127 << 23) - (ntvm_f2u(s) << 23));
 }
@@ -131,7 +142,7 @@ static inline float ntvm_pow2neg_f32(float s)
 /* 2^k = a·b for |k| <= 1100 (s = SHIFT + k): a stays normal, b is 1 or 2^±200, so
  * (m·a)·b rounds once, in the last product, when the result under/overflows. */
 typedef struct { double a, b; } ntvm_pair_f64;
-static inline ntvm_pair_f64 ntvm_pow2split_f64(double s)
+NTVM_INLINE ntvm_pair_f64 ntvm_pow2split_f64(double s)
 {
     double k = s - NTVM_SHIFT_D;
     int hi = k > 1000.0, lo = k < -1000.0;
@@ -141,7 +152,7 @@ static inline ntvm_pair_f64 ntvm_pow2split_f64(double s)
     return p;
 }
 typedef struct { float a, b; } ntvm_pair_f32;
-static inline ntvm_pair_f32 ntvm_pow2split_f32(float s) /* |k| <= 155 */
+NTVM_INLINE ntvm_pair_f32 ntvm_pow2split_f32(float s) /* |k| <= 155 */
 {
     float k = s - NTVM_SHIFT_F;
     int hi = k > 100.0f, lo = k < -100.0f;
@@ -153,16 +164,9 @@ static inline ntvm_pair_f32 ntvm_pow2split_f32(float s) /* |k| <= 155 */
 
 /* ---- exp reduction ----------------------------------------------------------- */
 
-/* exp(xh + xl) = (1 + q)·2^k, q = expm1(r) = r + rr·p (rr = r²), s = SHIFT + k,
- * |r| <= 0.347. xl is a small correction (|xl| <= ulp(xh)) folded into the reduced
- * argument; |xh| < 1500 keeps k·LN2HI exact. Callers combine r, rr and p with one
- * final rounding where they can. */
-typedef struct { double r, rr, p, s; } ntvm_er_f64;
-static inline ntvm_er_f64 ntvm_expred_f64(double xh, double xl)
+/* expm1(r) = r + r²·p(r) for |r| <= 0.347: returns p (degree 10, 2^-58.3). */
+NTVM_INLINE double ntvm_exppoly_f64(double r)
 {
-    double s = xh * NTVM_LOG2E + NTVM_SHIFT_D;
-    double k = s - NTVM_SHIFT_D;
-    double r = (xh - k * NTVM_LN2HI) - (k * NTVM_LN2LO - xl);
     double p = 0x1.e632b5d7e00cap-30;
     p = NTVM_FMA(p, r, 0x1.af4e571f3514bp-26);
     p = NTVM_FMA(p, r, 0x1.2802350647b1fp-22);
@@ -173,13 +177,37 @@ static inline ntvm_er_f64 ntvm_expred_f64(double xh, double xl)
     p = NTVM_FMA(p, r, 0x1.11111111100c1p-7);
     p = NTVM_FMA(p, r, 0x1.5555555554d2bp-5);
     p = NTVM_FMA(p, r, 0x1.5555555555557p-3);
-    p = NTVM_FMA(p, r, 0x1.0000000000001p-1);
-    ntvm_er_f64 o = {r, r * r, p, s};
+    return NTVM_FMA(p, r, 0x1.0000000000001p-1);
+}
+
+/* exp(xh + xl) = (1 + q)·2^k, q = expm1(r) = r + rr·p (rr = r²), s = SHIFT + k,
+ * |r| <= 0.347. xl is a small correction (|xl| <= ulp(xh)) folded into the reduced
+ * argument; |xh| < 1500 keeps k·LN2HI exact. Callers combine r, rr and p with one
+ * final rounding where they can. */
+typedef struct { double r, rr, p, s; } ntvm_er_f64;
+NTVM_INLINE ntvm_er_f64 ntvm_expred_f64(double xh, double xl)
+{
+    double s = xh * NTVM_LOG2E + NTVM_SHIFT_D;
+    double k = s - NTVM_SHIFT_D;
+    double r = (xh - k * NTVM_LN2HI) - (k * NTVM_LN2LO - xl);
+    ntvm_er_f64 o = {r, r * r, ntvm_exppoly_f64(r), s};
+    return o;
+}
+/* The same for exp(xh + xl + chi + clo) with a constant chi of at most 41 bits:
+ * k·LN2HI - chi is exact, and so is xh minus it once |xh| >= 1/4 (both are
+ * multiples of ulp(xh) and the difference is below 1/2), so the constant costs no
+ * extra rounding there. */
+NTVM_INLINE ntvm_er_f64 ntvm_expredc_f64(double xh, double xl, double chi, double clo)
+{
+    double s = (xh + chi) * NTVM_LOG2E + NTVM_SHIFT_D;
+    double k = s - NTVM_SHIFT_D;
+    double r = (xh - (k * NTVM_LN2HI - chi)) - ((k * NTVM_LN2LO - xl) - clo);
+    ntvm_er_f64 o = {r, r * r, ntvm_exppoly_f64(r), s};
     return o;
 }
 /* The same in double with the short polynomial (relative error 2^-31.8), for the
  * f32 functions that evaluate in double. */
-static inline ntvm_er_f64 ntvm_expred_short_f64(double xh)
+NTVM_INLINE ntvm_er_f64 ntvm_expred_short_f64(double xh)
 {
     double s = xh * NTVM_LOG2E + NTVM_SHIFT_D;
     double k = s - NTVM_SHIFT_D;
@@ -194,7 +222,7 @@ static inline ntvm_er_f64 ntvm_expred_short_f64(double xh)
     return o;
 }
 typedef struct { float r, rr, p, s; } ntvm_er_f32;
-static inline ntvm_er_f32 ntvm_expred_f32(float x) /* |x| < 170 */
+NTVM_INLINE ntvm_er_f32 ntvm_expred_f32(float x) /* |x| < 170 */
 {
     float s = x * NTVM_LOG2E_F + NTVM_SHIFT_F;
     float k = s - NTVM_SHIFT_F;
@@ -211,7 +239,7 @@ static inline ntvm_er_f32 ntvm_expred_f32(float x) /* |x| < 170 */
 
 /* ---- exp, expm1 ---------------------------------------------------------------- */
 
-static inline double nt_vexp_f64(double x)
+NTVM_INLINE double nt_vexp_f64(double x)
 {
     /* Clamp (NaN passes through); e^709.79 overflows and e^-746 underflows to 0
      * naturally in the final product. */
@@ -222,7 +250,7 @@ static inline double nt_vexp_f64(double x)
     return NTVM_FMA(NTVM_FMA(e.rr, e.p, e.r), p.a, p.a) * p.b;
 }
 
-static inline float nt_vexp_f32(float x)
+NTVM_INLINE float nt_vexp_f32(float x)
 {
     float xc = ntvm_sel_f32(x < -104.0f, -104.0f, x);
     xc = ntvm_sel_f32(xc > 88.8f, 88.8f, xc);
@@ -234,7 +262,7 @@ static inline float nt_vexp_f32(float x)
 /* expm1(x) = 2^k·((t + r) + r²·p) with t = 1 - 2^-k: for k = 0 this is the
  * polynomial itself (full relative accuracy near 0); t is exact for the k where it
  * matters, and t + r is exact for k = ±1, where the result has cancelled most. */
-static inline double nt_vexpm1_f64(double x)
+NTVM_INLINE double nt_vexpm1_f64(double x)
 {
     double xc = ntvm_sel_f64(x < -50.0, -50.0, x); /* expm1(-50) rounds to -1 */
     xc = ntvm_sel_f64(xc > 709.79, 709.79, xc);
@@ -246,7 +274,7 @@ static inline double nt_vexpm1_f64(double x)
     return ntvm_sel_f64(x == 0.0, x, y); /* keeps the sign of zero */
 }
 
-static inline float nt_vexpm1_f32(float x)
+NTVM_INLINE float nt_vexpm1_f32(float x)
 {
     float xc = ntvm_sel_f32(x < -20.0f, -20.0f, x); /* expm1f(-20) rounds to -1 */
     xc = ntvm_sel_f32(xc > 88.8f, 88.8f, xc);
@@ -263,7 +291,7 @@ static inline float nt_vexpm1_f32(float x)
 /* tanh|x| = (1 - E)/(1 + E), E = e^(-2|x|) = 2^k·(1 + q) with 2^k <= 1: numerator
  * (1 - 2^k) - 2^k·q and denominator (1 + 2^k) + 2^k·q each round once, and for
  * k = 0 the numerator is -q = -expm1(-2|x|) (accurate near 0). Sign by copysign. */
-static inline double nt_vtanh_f64(double x)
+NTVM_INLINE double nt_vtanh_f64(double x)
 {
     double y = -2.0 * fabs(x);
     y = ntvm_sel_f64(y < -50.0, -50.0, y); /* tanh(25) rounds to 1 */
@@ -274,7 +302,7 @@ static inline double nt_vtanh_f64(double x)
     return copysign(n / d, x);
 }
 
-static inline float nt_vtanh_f32(float x)
+NTVM_INLINE float nt_vtanh_f32(float x)
 {
     float y = -2.0f * fabsf(x);
     y = ntvm_sel_f32(y < -20.0f, -20.0f, y); /* tanhf(10) rounds to 1 */
@@ -286,7 +314,7 @@ static inline float nt_vtanh_f32(float x)
 }
 
 /* σ(x) = 1/(1 + E) for x >= 0 and E/(1 + E) for x < 0, E = e^(-|x|) <= 1. */
-static inline double nt_vsigmoid_f64(double x)
+NTVM_INLINE double nt_vsigmoid_f64(double x)
 {
     double y = -fabs(x);
     y = ntvm_sel_f64(y < -746.0, -746.0, y);
@@ -299,7 +327,7 @@ static inline double nt_vsigmoid_f64(double x)
     return ntvm_sel_f64(x >= 0.0, 1.0, E) / d;
 }
 
-static inline float nt_vsigmoid_f32(float x)
+NTVM_INLINE float nt_vsigmoid_f32(float x)
 {
     float y = -fabsf(x);
     y = ntvm_sel_f32(y < -104.0f, -104.0f, y);
@@ -315,7 +343,7 @@ static inline float nt_vsigmoid_f32(float x)
 /* ---- normal pdf and cdf ---------------------------------------------------------- */
 
 /* Low part of a·a: a·a = h + ntvm_sqrlo_f64(a, h) exactly (h = fl(a·a), |a| < 2^500). */
-static inline double ntvm_sqrlo_f64(double a, double h)
+NTVM_INLINE double ntvm_sqrlo_f64(double a, double h)
 {
 #ifdef __FP_FAST_FMA
     return fma(a, a, -h);
@@ -326,7 +354,7 @@ static inline double ntvm_sqrlo_f64(double a, double h)
 #endif
 }
 
-static inline double nt_vphi_f64(double x)
+NTVM_INLINE double nt_vphi_f64(double x)
 {
     double a = fabs(x);
     a = ntvm_sel_f64(a > 40.0, 40.0, a); /* phi(39) underflows to 0 */
@@ -339,7 +367,7 @@ static inline double nt_vphi_f64(double x)
     return m * p.a * p.b;
 }
 
-static inline float nt_vphi_f32(float x)
+NTVM_INLINE float nt_vphi_f32(float x)
 {
     double a = fabs((double)x);
     a = ntvm_sel_f64(a > 15.0, 15.0, a); /* phi(14.4) underflows to 0 in float */
@@ -349,52 +377,80 @@ static inline float nt_vphi_f32(float x)
     return (float)(NTVM_FMA(q, s, s) * NTVM_ISQRT2PI_HI);
 }
 
-/* G(a) = Φ(-a)·exp(a²/2) for 0 <= a <= 38.7 (minimax rational, relative 2^-59.9).
- * All coefficients are positive, so Horner has no cancellation for a >= 0. */
-static inline double ntvm_phitail_f64(double a)
+/* Φ(x) for |x| <= 1: ½ + x·(C + z·S(z)), z = x², C = 1/√(2π), with S a minimax
+ * polynomial of degree 9 (absolute error 2^-62 relative to Φ). x·C is carried as an
+ * exact product hi + lo and ½ + hi as an exact sum, so the result rounds once:
+ * ½ - |x|·… loses at most the factor Φ(-1)/½ to cancellation. */
+NTVM_INLINE double ntvm_Phi_mid_f64(double x)
 {
-    double n = 0x1.e04254288cbbfp-23;
-    n = NTVM_FMA(n, a, 0x1.d32e68b8e3da9p-18);
-    n = NTVM_FMA(n, a, 0x1.be361cc3391e2p-14);
-    n = NTVM_FMA(n, a, 0x1.10261cf7c1355p-10);
-    n = NTVM_FMA(n, a, 0x1.d238e07d76dc3p-8);
-    n = NTVM_FMA(n, a, 0x1.23e415a27c257p-5);
-    n = NTVM_FMA(n, a, 0x1.0e35a17de8b6ap-3);
-    n = NTVM_FMA(n, a, 0x1.6db1e090401ebp-2);
-    n = NTVM_FMA(n, a, 0x1.5bd004c349ebp-1);
-    n = NTVM_FMA(n, a, 0x1.a7cd7e9ca123ap-1);
-    n = NTVM_FMA(n, a, 0x1p-1);
-    double d = 0x1.2cf52f9be943dp-21;
-    d = NTVM_FMA(d, a, 0x1.24c3303deb6ffp-16);
-    d = NTVM_FMA(d, a, 0x1.18359613b34cap-12);
-    d = NTVM_FMA(d, a, 0x1.5760100bface1p-9);
-    d = NTVM_FMA(d, a, 0x1.28831b8738d7cp-6);
-    d = NTVM_FMA(d, a, 0x1.7858dc5efc39cp-4);
-    d = NTVM_FMA(d, a, 0x1.6460876f2f083p-2);
-    d = NTVM_FMA(d, a, 0x1.f57beae54866cp-1);
-    d = NTVM_FMA(d, a, 0x1.000fe5ab167fbp+1);
-    d = NTVM_FMA(d, a, 0x1.6877687bc960fp+1);
-    d = NTVM_FMA(d, a, 0x1.3a07d41da16b1p+1);
-    d = NTVM_FMA(d, a, 1.0);
-    return n / d;
+    double z = x * x;
+    double p = 0x1.1b45569bf5775p-38;
+    p = NTVM_FMA(p, z, -0x1.e57fb2331c89fp-34);
+    p = NTVM_FMA(p, z, 0x1.37f743d69eff2p-29);
+    p = NTVM_FMA(p, z, -0x1.621b3cf69e4e2p-25);
+    p = NTVM_FMA(p, z, 0x1.6589defe095e9p-21);
+    p = NTVM_FMA(p, z, -0x1.3ce8f92f4da83p-17);
+    p = NTVM_FMA(p, z, 0x1.e42b0d4604151p-14);
+    p = NTVM_FMA(p, z, -0x1.37403f6b8561p-10);
+    p = NTVM_FMA(p, z, 0x1.46d0429768db2p-7);
+    p = NTVM_FMA(p, z, -0x1.1058377e2ceddp-4);
+    double th = x * NTVM_ISQRT2PI_HI;
+    double tl = NTVM_FMA(x, NTVM_ISQRT2PI_HI, -th) + NTVM_FMA(x * z, p, x * NTVM_ISQRT2PI_LO);
+    double s = 0.5 + th;
+    double e = (0.5 - s) + th; /* exact: |th| < 1/2 */
+    return s + (e + tl);
 }
 
-/* Φ(x): for x < 0, Φ(x) = exp(-x²/2)·G(|x|) with x² = h + l exact; for x >= 0,
- * Φ(x) = 1 - Φ(-x) (no cancellation: the result is >= 1/2). */
-static inline double nt_vPhi_f64(double x)
+/* Φ(x) for |x| > 1. For x < 0, Φ(x) = exp(-x²/2)·G(|x|), G(a) = Φ(-a)·exp(a²/2) =
+ * C/(a + h(a)) with h(a) = 1/R(a) - a (R the Mills ratio; h falls from √(2/π) at 0
+ * to ~1/a). h = Ph/Qh is a minimax rational of degree (9,10) on [0, 38.7], fitted
+ * for the relative error of G (2^-57.8); all coefficients are positive. So
+ * Φ(-a) = exp(-a²/2 + ln C)·Qh/(a·Qh + Ph): the rounding errors of the Horner sums
+ * cancel between numerator and denominator (a direct rational for G in powers of a
+ * accumulates ~n ulps at large a, where all Horner terms have the same size), and
+ * ln C is folded exactly into the reduced argument. x² = h + l exactly. For x > 1,
+ * Φ(x) = 1 - Φ(-x). */
+NTVM_INLINE double ntvm_Phi_tail_f64(double x)
 {
     double a = fabs(x);
     a = ntvm_sel_f64(a > 38.7, 38.7, a); /* Φ(-38.6) underflows to 0 */
     double h = a * a, l = ntvm_sqrlo_f64(a, h);
-    ntvm_er_f64 e = ntvm_expred_f64(-0.5 * h, -0.5 * l);
+    ntvm_er_f64 e = ntvm_expredc_f64(-0.5 * h, -0.5 * l, NTVM_LNISQRT2PI_HI, NTVM_LNISQRT2PI_LO);
     ntvm_pair_f64 p = ntvm_pow2split_f64(e.s);
     double q = NTVM_FMA(e.rr, e.p, e.r);
-    double g = ntvm_phitail_f64(a);
-    double t = NTVM_FMA(g, q, g) * p.a * p.b; /* Φ(-|x|) */
+    double qh = 0x1.34b6b0ccbc0b6p-21;
+    qh = NTVM_FMA(qh, a, 0x1.214dc15fee775p-16);
+    qh = NTVM_FMA(qh, a, 0x1.0bbf4fdf5e12dp-12);
+    qh = NTVM_FMA(qh, a, 0x1.3da79eb0e2878p-9);
+    qh = NTVM_FMA(qh, a, 0x1.095676e6f20b3p-6);
+    qh = NTVM_FMA(qh, a, 0x1.44a30a7c1de96p-4);
+    qh = NTVM_FMA(qh, a, 0x1.261174e3c6ac7p-2);
+    qh = NTVM_FMA(qh, a, 0x1.85d1a48c5eb0ap-1);
+    qh = NTVM_FMA(qh, a, 0x1.6b4fd08c1ffc7p+0);
+    qh = NTVM_FMA(qh, a, 0x1.b1a40dca355dap+0);
+    qh = NTVM_FMA(qh, a, 1.0);
+    double ph = 0x1.34b6b0cc50c1p-21;
+    ph = NTVM_FMA(ph, a, 0x1.214dc1626af5dp-16);
+    ph = NTVM_FMA(ph, a, 0x1.0a8a9921404d2p-12);
+    ph = NTVM_FMA(ph, a, 0x1.39226801744e9p-9);
+    ph = NTVM_FMA(ph, a, 0x1.01109932eeccbp-6);
+    ph = NTVM_FMA(ph, a, 0x1.317d6aa934b18p-4);
+    ph = NTVM_FMA(ph, a, 0x1.0778ae47c0a88p-2);
+    ph = NTVM_FMA(ph, a, 0x1.406b916d6fc22p-1);
+    ph = NTVM_FMA(ph, a, 0x1.f9f0a26df4923p-1);
+    /* + h(0) = 2C, carried as hi + lo so that G(0) = C/2C = 1/2 exactly */
+    ph = NTVM_FMA(ph, a, 2.0 * NTVM_ISQRT2PI_LO) + 2.0 * NTVM_ISQRT2PI_HI;
+    double d = NTVM_FMA(a, qh, ph);
+    double t = NTVM_FMA(q, qh, qh) / d * p.a * p.b; /* Φ(-|x|) */
     return ntvm_sel_f64(x < 0.0, t, 1.0 - t);
 }
 
-static inline float nt_vPhi_f32(float x)
+NTVM_INLINE double nt_vPhi_f64(double x)
+{
+    return ntvm_sel_f64(fabs(x) <= 1.0, ntvm_Phi_mid_f64(x), ntvm_Phi_tail_f64(x));
+}
+
+NTVM_INLINE float nt_vPhi_f32(float x)
 {
     double xd = (double)x;
     double a = fabs(xd);
@@ -424,7 +480,7 @@ static inline float nt_vPhi_f32(float x)
 /* ---- sin, cos -------------------------------------------------------------------- */
 
 /* sin(r + rl) for |r| <= π/2 + 1e-3, |rl| <= ulp(r): r + r³·S(r²) + rl·cos r. */
-static inline double ntvm_sinpoly_f64(double r, double rl)
+NTVM_INLINE double ntvm_sinpoly_f64(double r, double rl)
 {
     double z = r * r;
     double p = 0x1.882567bc9dc32p-49;
@@ -440,7 +496,7 @@ static inline double ntvm_sinpoly_f64(double r, double rl)
     return copysign(y, r); /* sin(±0) = ±0 */
 }
 /* Short version (relative 2^-35.3) for the f32 functions. */
-static inline double ntvm_sinpoly_short_f64(double r)
+NTVM_INLINE double ntvm_sinpoly_short_f64(double r)
 {
     double z = r * r;
     double p = -0x1.9a6208377ee15p-26;
@@ -457,7 +513,7 @@ static inline double ntvm_sinpoly_short_f64(double r)
  * The clamp only matters for |x| > ~2^51, where m·PIO2_1 is no longer exact; it keeps
  * the result bounded. */
 typedef struct { double r, rl; } ntvm_trig_f64;
-static inline ntvm_trig_f64 ntvm_trigred_f64(double x, double m)
+NTVM_INLINE ntvm_trig_f64 ntvm_trigred_f64(double x, double m)
 {
     double t1 = x - m * NTVM_PIO2_1;
     double w = m * NTVM_PIO2_2;
@@ -474,7 +530,7 @@ static inline ntvm_trig_f64 ntvm_trigred_f64(double x, double m)
 }
 
 /* sin(x) = (-1)^k·sin(x - kπ), k = round(x/π). */
-static inline double nt_vsin_f64(double x)
+NTVM_INLINE double nt_vsin_f64(double x)
 {
     double s = x * NTVM_INV_PI + NTVM_SHIFT_D;
     double k = s - NTVM_SHIFT_D;
@@ -484,7 +540,7 @@ static inline double nt_vsin_f64(double x)
 }
 
 /* cos(x) = -(-1)^k·sin(x - (k+½)π), k = round(x/π - ½). */
-static inline double nt_vcos_f64(double x)
+NTVM_INLINE double nt_vcos_f64(double x)
 {
     double s = (x * NTVM_INV_PI - 0.5) + NTVM_SHIFT_D;
     double k = s - NTVM_SHIFT_D;
@@ -493,7 +549,7 @@ static inline double nt_vcos_f64(double x)
     return ntvm_u2d(ntvm_d2u(y) ^ ((ntvm_d2u(s) ^ 1) << 63));
 }
 
-static inline float nt_vsin_f32(float x)
+NTVM_INLINE float nt_vsin_f32(float x)
 {
     double xd = (double)x;
     double s = xd * NTVM_INV_PI + NTVM_SHIFT_D;
@@ -502,7 +558,7 @@ static inline float nt_vsin_f32(float x)
     return (float)ntvm_u2d(ntvm_d2u(y) ^ (ntvm_d2u(s) << 63));
 }
 
-static inline float nt_vcos_f32(float x)
+NTVM_INLINE float nt_vcos_f32(float x)
 {
     double xd = (double)x;
     double s = (xd * NTVM_INV_PI - 0.5) + NTVM_SHIFT_D;

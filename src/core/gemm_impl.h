@@ -1,0 +1,148 @@
+/* gemm_impl.h — kernel bodies for gemm.c, included once per element type with
+ * NT_T (float/double), NT_V (a GCC vector of NT_VL lanes) and NT_SUF(name). */
+
+/* C[6 × 2·VL] (+)= A[6 × K] · B[K × 2·VL]. Two layouts of A, each with its own
+ * addressing so that the compiler keeps every pointer in a register:
+ * ROWS: A(r, k) = A[r·rs + k] (row-major A); COLS: A(r, k) = A[k·ks + r] (Gᵀ). */
+#define NT_KERN_BODY(LOAD)                                                                \
+    NT_V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};                \
+    NT_V c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};                \
+    const NT_T *bk = B;                                                                   \
+    for (int64_t k = 0; k < K; k++, bk += ldb) {                                          \
+        NT_V b0 = *(const NT_V *)bk, b1 = *(const NT_V *)(bk + NT_VL), x;                \
+        x = LOAD(0) - (NT_V){0}; c00 += x * b0; c01 += x * b1;                            \
+        x = LOAD(1) - (NT_V){0}; c10 += x * b0; c11 += x * b1;                            \
+        x = LOAD(2) - (NT_V){0}; c20 += x * b0; c21 += x * b1;                            \
+        x = LOAD(3) - (NT_V){0}; c30 += x * b0; c31 += x * b1;                            \
+        x = LOAD(4) - (NT_V){0}; c40 += x * b0; c41 += x * b1;                            \
+        x = LOAD(5) - (NT_V){0}; c50 += x * b0; c51 += x * b1;                            \
+    }                                                                                     \
+    NT_STORE(0, c00, c01); NT_STORE(1, c10, c11); NT_STORE(2, c20, c21);                  \
+    NT_STORE(3, c30, c31); NT_STORE(4, c40, c41); NT_STORE(5, c50, c51);
+
+#define NT_STORE(r, v0, v1)                                                           \
+    do {                                                                              \
+        NT_V *p0 = (NT_V *)(C + (r) * ldc), *p1 = (NT_V *)(C + (r) * ldc + NT_VL);   \
+        if (acc) { *p0 += v0; *p1 += v1; } else { *p0 = v0; *p1 = v1; }              \
+    } while (0)
+
+__attribute__((noinline)) static void NT_SUF(kern_rows)(int64_t K, const NT_T *A, int64_t rs, const NT_T *B,
+                                     int64_t ldb, NT_T *C, int64_t ldc, int acc)
+{
+    const NT_T *a0 = A, *a1 = A + rs, *a2 = A + 2 * rs, *a3 = A + 3 * rs, *a4 = A + 4 * rs,
+               *a5 = A + 5 * rs;
+#define NT_LOAD_ROWS(r) a##r[k]
+    NT_KERN_BODY(NT_LOAD_ROWS)
+#undef NT_LOAD_ROWS
+}
+
+__attribute__((noinline)) static void NT_SUF(kern_cols)(int64_t K, const NT_T *A, int64_t ks, const NT_T *B,
+                                     int64_t ldb, NT_T *C, int64_t ldc, int acc)
+{
+    const NT_T *ak = A;
+    {
+        NT_V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+        NT_V c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+        const NT_T *bk = B;
+        for (int64_t k = 0; k < K; k++, bk += ldb, ak += ks) {
+            NT_V b0 = *(const NT_V *)bk, b1 = *(const NT_V *)(bk + NT_VL), x;
+            x = ak[0] - (NT_V){0}; c00 += x * b0; c01 += x * b1;
+            x = ak[1] - (NT_V){0}; c10 += x * b0; c11 += x * b1;
+            x = ak[2] - (NT_V){0}; c20 += x * b0; c21 += x * b1;
+            x = ak[3] - (NT_V){0}; c30 += x * b0; c31 += x * b1;
+            x = ak[4] - (NT_V){0}; c40 += x * b0; c41 += x * b1;
+            x = ak[5] - (NT_V){0}; c50 += x * b0; c51 += x * b1;
+        }
+        NT_STORE(0, c00, c01); NT_STORE(1, c10, c11); NT_STORE(2, c20, c21);
+        NT_STORE(3, c30, c31); NT_STORE(4, c40, c41); NT_STORE(5, c50, c51);
+    }
+}
+#undef NT_STORE
+#undef NT_KERN_BODY
+
+/* Any block shape (edges): rows × cols of C. */
+static void NT_SUF(kern_edge)(int64_t rows, int64_t cols, int64_t K, const NT_T *A, int64_t rs,
+                              int64_t ks, const NT_T *B, int64_t ldb, NT_T *C, int64_t ldc, int acc)
+{
+    NT_T tmp[512];
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t j0 = 0; j0 < cols; j0 += 512) {
+            int64_t nj = NT_MIN((int64_t)512, cols - j0);
+            for (int64_t j = 0; j < nj; j++) tmp[j] = 0;
+            for (int64_t k = 0; k < K; k++) {
+                NT_T a = A[r * rs + k * ks];
+                const NT_T *b = B + k * ldb + j0;
+#pragma omp simd
+                for (int64_t j = 0; j < nj; j++) tmp[j] += a * b[j];
+            }
+            NT_T *c = C + r * ldc + j0;
+            if (acc)
+                for (int64_t j = 0; j < nj; j++) c[j] += tmp[j];
+            else
+                for (int64_t j = 0; j < nj; j++) c[j] = tmp[j];
+        }
+    }
+}
+
+/* C[rows × N] (+)= A[rows × K] · B[K × N] for one row panel. */
+static void NT_SUF(panel)(int64_t rows, int64_t N, int64_t K, const NT_T *A, int64_t rs,
+                          int64_t ks, const NT_T *B, int64_t ldb, NT_T *C, int64_t ldc, int acc)
+{
+    const int64_t NR = 2 * NT_VL;
+    int64_t nfull = N / NR * NR, r = 0;
+    for (; r + 6 <= rows; r += 6) {
+        for (int64_t j = 0; j < nfull; j += NR) {
+            if (ks == 1) NT_SUF(kern_rows)(K, A + r * rs, rs, B + j, ldb, C + r * ldc + j, ldc, acc);
+            else NT_SUF(kern_cols)(K, A + r * rs, ks, B + j, ldb, C + r * ldc + j, ldc, acc);
+        }
+        if (nfull < N)
+            NT_SUF(kern_edge)(6, N - nfull, K, A + r * rs, rs, ks, B + nfull, ldb,
+                              C + r * ldc + nfull, ldc, acc);
+    }
+    if (r < rows) NT_SUF(kern_edge)(rows - r, N, K, A + r * rs, rs, ks, B, ldb, C + r * ldc, ldc, acc);
+}
+
+static void NT_SUF(gemm_nn)(int64_t M, int64_t N, int64_t K, const NT_T *A, int64_t lda,
+                            const NT_T *B, int64_t ldb, NT_T *C, int64_t ldc, int acc)
+{
+    const int64_t MB = 96; /* rows per task: 16 register blocks */
+    int64_t nblk = (M + MB - 1) / MB;
+#pragma omp parallel for schedule(static) if (M * N * K >= 4000000)
+    for (int64_t b = 0; b < nblk; b++) {
+        int64_t r0 = b * MB, rows = NT_MIN(MB, M - r0);
+        NT_SUF(panel)(rows, N, K, A + r0 * lda, lda, 1, B, ldb, C + r0 * ldc, ldc, acc);
+    }
+}
+
+/* C (N×K) (+)= Gᵀ (N×M) · A (M×K): the "A" of the panel is Gᵀ, read with
+ * rs = 1 (along N) and ks = ldg (along M); each thread reduces a contiguous
+ * range of rows into its own partial, and the partials are added in order. */
+static void NT_SUF(gemm_tn)(int64_t M, int64_t N, int64_t K, const NT_T *G, int64_t ldg,
+                            const NT_T *A, int64_t lda, NT_T *C, int64_t ldc, int acc, NT_T *scratch)
+{
+    int nth = (M * N * K >= 4000000) ? omp_get_max_threads() : 1;
+    if (nth > NT_GEMM_MAX_THREADS) nth = NT_GEMM_MAX_THREADS;
+    const int64_t MB = 256; /* rows of A kept in L2 while all of C's tiles pass over them */
+#pragma omp parallel num_threads(nth) if (nth > 1)
+    {
+        int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+        int64_t chunk = (M + nt - 1) / nt, m0 = tid * chunk, m1 = NT_MIN(M, m0 + chunk);
+        NT_T *P = scratch + (size_t)tid * (size_t)(N * K);
+        int first = 1;
+        for (int64_t mb = m0; mb < m1; mb += MB) {
+            int64_t rowsM = NT_MIN(MB, m1 - mb);
+            NT_SUF(panel)(N, K, rowsM, G + mb * ldg, 1, ldg, A + mb * lda, lda, P, K, !first);
+            first = 0;
+        }
+        if (first)
+            for (int64_t i = 0; i < N * K; i++) P[i] = 0;
+    }
+    for (int64_t i = 0; i < N; i++) {
+        NT_T *c = C + i * ldc;
+        for (int64_t j = 0; j < K; j++) {
+            NT_T s = acc ? c[j] : (NT_T)0;
+            for (int t = 0; t < nth; t++) s += scratch[(size_t)t * (size_t)(N * K) + i * K + j];
+            c[j] = s;
+        }
+    }
+}
