@@ -29,7 +29,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench/step [--pde burgers|ks] [--width W] [--depth D] [--points N]\n"
                     "                  [--dtype float32|float64] [--threads T] [--steps K]\n"
-                    "                  [--repeats R] [--warmup K] [--act tanh|sin|gelu|swish]\n");
+                    "                  [--repeats R] [--warmup K] [--act tanh|sin|gelu|swish]\n"
+                    "                  [--chunk C]  (collocation points per pass, 0 = all)\n");
 }
 
 int main(int argc, char **argv)
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--act")) {
             if (nt_act_parse(a, &cfg.act)) { fprintf(stderr, "bench/step: %s\n", nt_error_msg()); return 2; }
         } else if (!strcmp(o, "--threads")) threads = atoi(a);
+        else if (!strcmp(o, "--chunk")) cfg.chunk = atoll(a);
         else if (!strcmp(o, "--steps")) steps = atoi(a);
         else if (!strcmp(o, "--repeats")) repeats = atoi(a);
         else if (!strcmp(o, "--warmup")) warmup = atoi(a);
@@ -116,10 +118,11 @@ int main(int argc, char **argv)
     double flops = nt_mlp_jet_flops(&d.mlp, cfg.n_res, d.spec.n_streams) +
                    nt_mlp_jet_flops(&d.mlp, cfg.n_ic + cfg.n_bc, 1);
     printf("{\"impl\":\"noether\",\"pde\":\"%s\",\"width\":%d,\"depth\":%d,\"points\":%lld,"
-           "\"dtype\":\"%s\",\"threads\":%d,\"act\":\"%s\",\"streams\":%d,\"steps\":%d,"
+           "\"dtype\":\"%s\",\"threads\":%d,\"act\":\"%s\",\"streams\":%d,\"chunk\":%lld,\"steps\":%d,"
            "\"ms_per_step\":%.4f,\"ms_all\":[",
            cfg.pde == NT_DEMO_BURGERS ? "burgers" : "ks", cfg.width, cfg.depth, (long long)cfg.n_res,
-           nt_dtype_name(cfg.dtype), nt_threads_get(), nt_act_name(cfg.act), d.spec.n_streams, steps, med);
+           nt_dtype_name(cfg.dtype), nt_threads_get(), nt_act_name(cfg.act), d.spec.n_streams,
+           (long long)cfg.chunk, steps, med);
     for (int r = 0; r < repeats; r++) printf("%s%.4f", r ? "," : "", ms[r]);
     printf("],\"gemm_gflop_per_step\":%.4f,\"gflops\":%.2f,\"loss0\":%.6g,"
            "\"arena_mallocs_in_timed_steps\":%llu,\"version\":\"%s\",\"openblas\":\"%s\"}\n",

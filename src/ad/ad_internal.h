@@ -14,6 +14,9 @@ nt_tensor *nt_node_new(nt_tape *t, nt_dtype dt, int64_t rows, int64_t cols, nt_o
 /* The gradient buffer of x, allocated zeroed in the tape's arena on first use;
  * NULL when x does not require grad. */
 void *nt_grad_of(nt_tape *t, nt_tensor *x);
+/* Like nt_grad_of, for a caller that writes every element: a new buffer is not
+ * zeroed and *acc is set to 0 (write), an existing one gives *acc = 1 (add). */
+void *nt_grad_full(nt_tape *t, nt_tensor *x, int *acc);
 
 /* Deterministic sums (fixed chunking, independent of the thread count), in double:
  * Σ x[i]·y[i] (y may be NULL for Σ x[i]). */

@@ -285,10 +285,14 @@ _Pragma("omp parallel for schedule(static) if (E * S >= NT_PAR_MIN)")
     return y;
 }
 
+/* Backward of nt_jet_act. Per tile, the gradients of all S input blocks are
+ * accumulated in an L1-resident buffer and written once, so a fresh gradient
+ * buffer needs no zeroing pass. */
 void nt_jet_act_backward(nt_tape *t, nt_tensor *y)
 {
     nt_tensor *z = y->src[0];
-    void *gzv = nt_grad_of(t, z);
+    int acc;
+    void *gzv = nt_grad_full(t, z, &acc);
     if (!gzv) return;
     const nt_jet_spec *s = y->aux;
     nt_act act = (nt_act)y->iparam[0];
@@ -300,12 +304,18 @@ void nt_jet_act_backward(nt_tape *t, nt_tensor *y)
         const T *Z = z->data, *G = y->grad;
         T *GZ = gzv;
         int64_t ntiles = (E + NT_ACT_TILE - 1) / NT_ACT_TILE;
-_Pragma("omp parallel for schedule(static) if (E * S >= NT_PAR_MIN)")
+        _Pragma("omp parallel for schedule(static) if (E * S >= NT_PAR_MIN)")
         for (int64_t ti = 0; ti < ntiles; ti++) {
             T d[(NT_ACT_MAX_ORDER + 1) * NT_ACT_TILE];
+            T gt[NT_JET_MAX_STREAMS * NT_ACT_TILE];
             int64_t i0 = ti * NT_ACT_TILE;
             int L = (int)NT_MIN((int64_t)NT_ACT_TILE, E - i0);
             nt_act_derivs(act, 1, K, Z + i0, L, d);
+            for (int st = 0; st < S; st++) {
+                T *o = gt + (size_t)st * L;
+                if (acc) memcpy(o, GZ + (size_t)st * E + i0, (size_t)L * sizeof(T));
+                else memset(o, 0, (size_t)L * sizeof(T));
+            }
             for (int st = 0; st < S; st++) {
                 const T *g = G + (size_t)st * E + i0;
                 for (int q = s->term_off[st]; q < s->term_off[st + 1]; q++) {
@@ -316,54 +326,49 @@ _Pragma("omp parallel for schedule(static) if (E * S >= NT_PAR_MIN)")
                     for (int b = 0; b < nb; b++) Zb[b] = Z + (size_t)tm->blocks[b] * E + i0;
                     /* d/dz0: c·g·σ^(m+1)·Π z_b */
                     {
-                        T *acc = GZ + i0;
+                        T *a0 = gt;
                         const T *dm1 = d + (size_t)(nb + 1) * L;
                         switch (nb) {
                         case 0:
-_Pragma("omp simd")
-                            for (int j = 0; j < L; j++) acc[j] += c * g[j] * dm1[j];
+                            _Pragma("omp simd") for (int j = 0; j < L; j++) a0[j] += c * g[j] * dm1[j];
                             break;
                         case 1:
-_Pragma("omp simd")
-                            for (int j = 0; j < L; j++) acc[j] += c * g[j] * dm1[j] * Zb[0][j];
+                            _Pragma("omp simd") for (int j = 0; j < L; j++) a0[j] += c * g[j] * dm1[j] * Zb[0][j];
                             break;
                         case 2:
-_Pragma("omp simd")
-                            for (int j = 0; j < L; j++)
-                                acc[j] += c * g[j] * dm1[j] * Zb[0][j] * Zb[1][j];
+                            _Pragma("omp simd") for (int j = 0; j < L; j++)
+                                a0[j] += c * g[j] * dm1[j] * Zb[0][j] * Zb[1][j];
                             break;
                         default:
-_Pragma("omp simd")
-                            for (int j = 0; j < L; j++) {
+                            _Pragma("omp simd") for (int j = 0; j < L; j++) {
                                 T p = c * g[j] * dm1[j];
                                 for (int b = 0; b < nb; b++) p *= Zb[b][j];
-                                acc[j] += p;
+                                a0[j] += p;
                             }
                         }
                     }
                     /* d/dz_b: c·g·σ^(m)·Π_{others} */
                     const T *dm = d + (size_t)nb * L;
                     for (int p = 0; p < nb; p++) {
-                        T *acc = GZ + (size_t)tm->blocks[p] * E + i0;
+                        T *ab = gt + (size_t)tm->blocks[p] * L;
                         if (nb == 1) {
-_Pragma("omp simd")
-                            for (int j = 0; j < L; j++) acc[j] += c * g[j] * dm[j];
+                            _Pragma("omp simd") for (int j = 0; j < L; j++) ab[j] += c * g[j] * dm[j];
                         } else if (nb == 2) {
                             const T *o = Zb[1 - p];
-_Pragma("omp simd")
-                            for (int j = 0; j < L; j++) acc[j] += c * g[j] * dm[j] * o[j];
+                            _Pragma("omp simd") for (int j = 0; j < L; j++) ab[j] += c * g[j] * dm[j] * o[j];
                         } else {
-_Pragma("omp simd")
-                            for (int j = 0; j < L; j++) {
+                            _Pragma("omp simd") for (int j = 0; j < L; j++) {
                                 T pr = c * g[j] * dm[j];
                                 for (int b = 0; b < nb; b++)
                                     if (b != p) pr *= Zb[b][j];
-                                acc[j] += pr;
+                                ab[j] += pr;
                             }
                         }
                     }
                 }
             }
+            for (int st = 0; st < S; st++)
+                memcpy(GZ + (size_t)st * E + i0, gt + (size_t)st * L, (size_t)L * sizeof(T));
         }
     });
 }

@@ -168,6 +168,18 @@ void *nt_grad_of(nt_tape *t, nt_tensor *x)
     return x->grad;
 }
 
+void *nt_grad_full(nt_tape *t, nt_tensor *x, int *acc)
+{
+    *acc = 1;
+    if (!needs_grad(x)) return NULL;
+    if (!x->grad) {
+        x->grad = nt_arena_alloc(&t->arena, (size_t)x->size * nt_dtype_size(x->dtype));
+        NT_ASSERT(x->grad != NULL, "out of memory allocating a gradient");
+        *acc = 0;
+    }
+    return x->grad;
+}
+
 /* ---------------------------------------------------------------------------- */
 /* Deterministic reductions                                                       */
 
@@ -643,8 +655,9 @@ static void backward_node(nt_tape *t, nt_tensor *y)
     case NT_OP_LINEAR: {
         nt_tensor *W = b, *bias = y->src[2];
         int64_t n = nt_tensor_rows(a), in = nt_tensor_cols(a), out = nt_tensor_rows(W);
-        void *gx = nt_grad_of(t, a), *gw = nt_grad_of(t, W), *gbias = nt_grad_of(t, bias);
-        if (gx) gemm(t, dt, 0, 0, n, in, out, y->grad, out, W->data, in, 1, gx, in);
+        int accx;
+        void *gx = nt_grad_full(t, a, &accx), *gw = nt_grad_of(t, W), *gbias = nt_grad_of(t, bias);
+        if (gx) gemm(t, dt, 0, 0, n, in, out, y->grad, out, W->data, in, accx, gx, in);
         if (gw) gemm(t, dt, 1, 0, out, in, n, y->grad, out, a->data, in, 1, gw, in);
         if (gbias && y->iparam[0] > 0) nt_red_colsum_add(t, dt, y->grad, y->iparam[0], out, gbias);
         break;

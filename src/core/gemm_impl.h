@@ -84,11 +84,31 @@ static void NT_SUF(kern_edge)(int64_t rows, int64_t cols, int64_t K, const NT_T 
     }
 }
 
+/* Few output columns and row-major A (e.g. the output layer, N = 1): one dot
+ * product per output, vectorized along K. */
+static void NT_SUF(kern_dots)(int64_t rows, int64_t N, int64_t K, const NT_T *A, int64_t rs,
+                              const NT_T *B, int64_t ldb, NT_T *C, int64_t ldc, int acc)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const NT_T *a = A + r * rs;
+        for (int64_t j = 0; j < N; j++) {
+            NT_T sum = 0;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t k = 0; k < K; k++) sum += a[k] * B[k * ldb + j];
+            C[r * ldc + j] = acc ? C[r * ldc + j] + sum : sum;
+        }
+    }
+}
+
 /* C[rows × N] (+)= A[rows × K] · B[K × N] for one row panel. */
 static void NT_SUF(panel)(int64_t rows, int64_t N, int64_t K, const NT_T *A, int64_t rs,
                           int64_t ks, const NT_T *B, int64_t ldb, NT_T *C, int64_t ldc, int acc)
 {
     const int64_t NR = 2 * NT_VL;
+    if (N < NT_VL && ks == 1) {
+        NT_SUF(kern_dots)(rows, N, K, A, rs, B, ldb, C, ldc, acc);
+        return;
+    }
     int64_t nfull = N / NR * NR, r = 0;
     for (; r + 6 <= rows; r += 6) {
         for (int64_t j = 0; j < nfull; j += NR) {
@@ -116,13 +136,19 @@ static void NT_SUF(gemm_nn)(int64_t M, int64_t N, int64_t K, const NT_T *A, int6
 
 /* C (N×K) (+)= Gᵀ (N×M) · A (M×K): the "A" of the panel is Gᵀ, read with
  * rs = 1 (along N) and ks = ldg (along M); each thread reduces a contiguous
- * range of rows into its own partial, and the partials are added in order. */
+ * range of rows into its own partial, and the partials are added in order.
+ * When K is narrower than a vector and N is not (a first layer's weight
+ * gradient), Cᵀ = Aᵀ·G is formed instead so the vector loops run along N. */
 static void NT_SUF(gemm_tn)(int64_t M, int64_t N, int64_t K, const NT_T *G, int64_t ldg,
                             const NT_T *A, int64_t lda, NT_T *C, int64_t ldc, int acc, NT_T *scratch)
 {
+    int swap = K < NT_VL && N >= NT_VL;
+    const NT_T *L = swap ? A : G, *R = swap ? G : A;
+    int64_t ldl = swap ? lda : ldg, ldr = swap ? ldg : lda;
+    int64_t NL = swap ? K : N, NRc = swap ? N : K; /* partial is NL × NRc */
     int nth = (M * N * K >= 4000000) ? omp_get_max_threads() : 1;
     if (nth > NT_GEMM_MAX_THREADS) nth = NT_GEMM_MAX_THREADS;
-    const int64_t MB = 256; /* rows of A kept in L2 while all of C's tiles pass over them */
+    const int64_t MB = 256; /* rows kept in L2 while all of C's tiles pass over them */
 #pragma omp parallel num_threads(nth) if (nth > 1)
     {
         int tid = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -131,7 +157,7 @@ static void NT_SUF(gemm_tn)(int64_t M, int64_t N, int64_t K, const NT_T *G, int6
         int first = 1;
         for (int64_t mb = m0; mb < m1; mb += MB) {
             int64_t rowsM = NT_MIN(MB, m1 - mb);
-            NT_SUF(panel)(N, K, rowsM, G + mb * ldg, 1, ldg, A + mb * lda, lda, P, K, !first);
+            NT_SUF(panel)(NL, NRc, rowsM, L + mb * ldl, 1, ldl, R + mb * ldr, ldr, P, NRc, !first);
             first = 0;
         }
         if (first)
@@ -140,8 +166,9 @@ static void NT_SUF(gemm_tn)(int64_t M, int64_t N, int64_t K, const NT_T *G, int6
     for (int64_t i = 0; i < N; i++) {
         NT_T *c = C + i * ldc;
         for (int64_t j = 0; j < K; j++) {
+            int64_t pi = swap ? j * N + i : i * K + j;
             NT_T s = acc ? c[j] : (NT_T)0;
-            for (int t = 0; t < nth; t++) s += scratch[(size_t)t * (size_t)(N * K) + i * K + j];
+            for (int t = 0; t < nth; t++) s += scratch[(size_t)t * (size_t)(N * K) + pi];
             c[j] = s;
         }
     }

@@ -479,8 +479,8 @@ NTVM_INLINE float nt_vPhi_f32(float x)
 
 /* ---- sin, cos -------------------------------------------------------------------- */
 
-/* sin(r + rl) for |r| <= π/2 + 1e-3, |rl| <= ulp(r): r + r³·S(r²) + rl·cos r. */
-NTVM_INLINE double ntvm_sinpoly_f64(double r, double rl)
+/* sin(r) for |r| <= π/2 + 1e-3: r + r³·S(r²), minimax S of degree 7 (2^-61.6). */
+NTVM_INLINE double ntvm_sinpoly_f64(double r)
 {
     double z = r * r;
     double p = 0x1.882567bc9dc32p-49;
@@ -491,9 +491,7 @@ NTVM_INLINE double ntvm_sinpoly_f64(double r, double rl)
     p = NTVM_FMA(p, z, -0x1.a01a01a01480fp-13);
     p = NTVM_FMA(p, z, 0x1.11111111110cp-7);
     p = NTVM_FMA(p, z, -0x1.5555555555555p-3);
-    double c = NTVM_FMA(z, NTVM_FMA(z, 1.0 / 24.0, -0.5), 1.0); /* cos r, to ~1e-3 */
-    double y = NTVM_FMA(r * z, p, NTVM_FMA(rl, c, r));
-    return copysign(y, r); /* sin(±0) = ±0 */
+    return copysign(NTVM_FMA(r * z, p, r), r); /* sin(±0) = ±0 */
 }
 /* Short version (relative 2^-35.3) for the f32 functions. */
 NTVM_INLINE double ntvm_sinpoly_short_f64(double r)
@@ -507,26 +505,20 @@ NTVM_INLINE double ntvm_sinpoly_short_f64(double r)
     return copysign(NTVM_FMA(r * z, p, r), r);
 }
 
-/* x = m·π/2 + r + rl for an even (sin) or odd (cos) integer m. m·PIO2_1 and m·PIO2_2
- * are exact for |m| < 2^21 and x - m·PIO2_1 is exact (Sterbenz); the subtraction of
- * m·PIO2_2 is done as an exact two-sum, its error folded into rl with m·PIO2_3.
- * The clamp only matters for |x| > ~2^51, where m·PIO2_1 is no longer exact; it keeps
- * the result bounded. */
-typedef struct { double r, rl; } ntvm_trig_f64;
-NTVM_INLINE ntvm_trig_f64 ntvm_trigred_f64(double x, double m)
+/* r = x - m·π/2, rounded once, for an even (sin) or odd (cos) integer m. m·PIO2_1
+ * and m·PIO2_2 are exact for |m| < 2^21 and x - m·PIO2_1 is exact (Sterbenz); the
+ * subtraction of m·PIO2_2 is an exact two-sum whose error joins m·PIO2_3 before
+ * the single final rounding. The clamp only matters for |x| > ~2^51, where
+ * m·PIO2_1 is no longer exact; it keeps the result bounded (NaN passes). */
+NTVM_INLINE double ntvm_trigred_f64(double x, double m)
 {
     double t1 = x - m * NTVM_PIO2_1;
     double w = m * NTVM_PIO2_2;
     double t2 = t1 - w; /* two-sum: t1 - w = t2 + e2 exactly */
     double wv = t1 - t2, tv = t2 + wv;
     double e2 = (t1 - tv) - (w - wv);
-    double c = e2 - m * NTVM_PIO2_3;
-    double r = t2 + c;
-    double rl = (t2 - r) + c; /* |c| << |t2| unless t2 is tiny; then r is exact */
-    r = ntvm_sel_f64(r > 1.5718, 1.5718, r);
-    r = ntvm_sel_f64(r < -1.5718, -1.5718, r);
-    ntvm_trig_f64 o = {r, rl};
-    return o;
+    double r = t2 + (e2 - m * NTVM_PIO2_3);
+    return ntvm_sel_f64(fabs(r) > 1.5718, copysign(1.5718, r), r);
 }
 
 /* sin(x) = (-1)^k·sin(x - kπ), k = round(x/π). */
@@ -534,8 +526,7 @@ NTVM_INLINE double nt_vsin_f64(double x)
 {
     double s = x * NTVM_INV_PI + NTVM_SHIFT_D;
     double k = s - NTVM_SHIFT_D;
-    ntvm_trig_f64 t = ntvm_trigred_f64(x, k + k);
-    double y = ntvm_sinpoly_f64(t.r, t.rl);
+    double y = ntvm_sinpoly_f64(ntvm_trigred_f64(x, k + k));
     return ntvm_u2d(ntvm_d2u(y) ^ (ntvm_d2u(s) << 63)); /* low bit of s = parity of k */
 }
 
@@ -544,8 +535,7 @@ NTVM_INLINE double nt_vcos_f64(double x)
 {
     double s = (x * NTVM_INV_PI - 0.5) + NTVM_SHIFT_D;
     double k = s - NTVM_SHIFT_D;
-    ntvm_trig_f64 t = ntvm_trigred_f64(x, k + k + 1.0);
-    double y = ntvm_sinpoly_f64(t.r, t.rl);
+    double y = ntvm_sinpoly_f64(ntvm_trigred_f64(x, k + k + 1.0));
     return ntvm_u2d(ntvm_d2u(y) ^ ((ntvm_d2u(s) ^ 1) << 63));
 }
 
@@ -554,7 +544,7 @@ NTVM_INLINE float nt_vsin_f32(float x)
     double xd = (double)x;
     double s = xd * NTVM_INV_PI + NTVM_SHIFT_D;
     double k = s - NTVM_SHIFT_D;
-    double y = ntvm_sinpoly_short_f64(ntvm_trigred_f64(xd, k + k).r);
+    double y = ntvm_sinpoly_short_f64(ntvm_trigred_f64(xd, k + k));
     return (float)ntvm_u2d(ntvm_d2u(y) ^ (ntvm_d2u(s) << 63));
 }
 
@@ -563,7 +553,7 @@ NTVM_INLINE float nt_vcos_f32(float x)
     double xd = (double)x;
     double s = (xd * NTVM_INV_PI - 0.5) + NTVM_SHIFT_D;
     double k = s - NTVM_SHIFT_D;
-    double y = ntvm_sinpoly_short_f64(ntvm_trigred_f64(xd, k + k + 1.0).r);
+    double y = ntvm_sinpoly_short_f64(ntvm_trigred_f64(xd, k + k + 1.0));
     return (float)ntvm_u2d(ntvm_d2u(y) ^ ((ntvm_d2u(s) ^ 1) << 63));
 }
 

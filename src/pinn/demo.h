@@ -18,6 +18,7 @@ typedef struct nt_demo_config {
     int64_t n_ic;   /* points on t = 0 */
     int64_t n_bc;   /* points on x = ±1 (half each) */
     double nu;      /* Burgers viscosity; KS uses unit coefficients */
+    int64_t chunk;  /* collocation points per forward/reverse pass (0 = all at once) */
     uint64_t seed;
 } nt_demo_config;
 
