@@ -36,6 +36,14 @@ static double urand(void) { return (double)(rnd64() >> 11) * 0x1p-53; }
 
 /* ---- ulp errors -------------------------------------------------------------------- */
 
+/* Without hardware FMA (e.g. plain -march=x86-64) vmath.h falls back to separate
+ * multiply and add; the bounds below get this much extra room then. */
+#ifdef __FP_FAST_FMA
+#define NOFMA_SLACK 0.0
+#else
+#define NOFMA_SLACK 1.0
+#endif
+
 /* |got - ref| in ulps of ref rounded to double (subnormal ulp below DBL_MIN). */
 static double ulp_f64(double got, long double ref)
 {
@@ -209,7 +217,7 @@ static void run_case64(const fcase *c, int64_t n, const double *extra, int64_t n
     }
     printf("    %-8s f64: max %.3f ulp (bound %.1f) at x = %.17g  [%lld points]\n", c->name, worst,
            c->bound64, worst_x, (long long)used);
-    CHECK(worst <= c->bound64);
+    CHECK(worst <= c->bound64 + NOFMA_SLACK);
     CHECK(mismatch == 0);
     free(x);
     free(y);
@@ -237,7 +245,7 @@ static void run_case32(const fcase *c, int64_t n, const float *extra, int64_t n_
     }
     printf("    %-8s f32: max %.3f ulp (bound %.1f) at x = %.9g  [%lld points]\n", c->name, worst,
            c->bound32, worst_x, (long long)used);
-    CHECK(worst <= c->bound32);
+    CHECK(worst <= c->bound32 + NOFMA_SLACK);
     CHECK(mismatch == 0);
     free(xd);
     free(x);
@@ -274,11 +282,11 @@ static const fcase g_cases[] = {
     {CASE(sin),
      {{-1e4, 1e4, 0}, {-10, 10, 0}, {1e-300, 1e4, 1}, {-2, 2, 0}, {-3e6, 3e6, 0}},
      {{-1e4, 1e4, 0}, {-10, 10, 0}, {1e-40, 1e4, 1}, {-2, 2, 0}, {-3e6, 3e6, 0}},
-     2.0, 1.0, 3.3e6},
+     1.5, 1.0, 3.3e6},
     {CASE(cos),
      {{-1e4, 1e4, 0}, {-10, 10, 0}, {1e-300, 1e4, 1}, {-2, 2, 0}, {-3e6, 3e6, 0}},
      {{-1e4, 1e4, 0}, {-10, 10, 0}, {1e-40, 1e4, 1}, {-2, 2, 0}, {-3e6, 3e6, 0}},
-     2.0, 1.0, 3.3e6},
+     1.5, 1.0, 3.3e6},
 };
 #define N_CASES ((int)(sizeof g_cases / sizeof g_cases[0]))
 
@@ -349,8 +357,8 @@ static void test_Phi_tail(void)
     }
     printf("    Phi f64 on [-37, -8]: max %.3f ulp, max relative error %.3g (at x = %.17g)\n", worst,
            worst_rel, worst_x);
-    CHECK(worst <= 3.0);
-    CHECK(worst_rel <= 4e-16);
+    CHECK(worst <= 3.0 + NOFMA_SLACK);
+    CHECK(worst_rel <= 4e-16 * (1.0 + NOFMA_SLACK));
     free(x);
 }
 

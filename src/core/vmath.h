@@ -1,52 +1,59 @@
 /* vmath.h — branch-free scalar math for vectorised kernels.
  *
- * Every function here is a `static inline` straight-line computation: range
- * reduction by the "shifter" rounding trick, a polynomial or rational kernel in
+ * Every function here is a forced-inline straight-line computation: range
+ * reduction by the "shifter" rounding trick, polynomial or rational kernels in
  * Horner form, 2^k built from exponent bits (memcpy bit casts, unsigned shifts
- * only), and ternary selects on values that are always computed. There are no
- * branches, table look-ups, integer conversions or libm calls (apart from fabs,
- * copysign and fma, which GCC expands inline), so a loop such as
+ * only) and selects done as bitwise blends of values that are always computed.
+ * There are no branches, tables, float<->int conversions or libm calls (apart from
+ * fabs, copysign and fma, which GCC expands inline), so a loop such as
  *
  *     #pragma omp simd
  *     for (int64_t i = 0; i < n; i++) y[i] = nt_vtanh(x[i]);
  *
- * vectorises for both float and double (checked with -fopt-info-vec-optimized,
- * -O3 -march=x86-64-v3), and gives bit-identical results to the scalar call.
+ * vectorises for float and double (GCC 12, -O3 -march=x86-64-v3, checked with
+ * -fopt-info-vec-optimized: "loop vectorized using 32 byte vectors" for all 16),
+ * and gives bit-identical results to the scalar call (the test checks this).
  *
  * Functions (each as _f32 and _f64; the type-generic macros at the end pick one):
- *   nt_vexp      e^x; overflows to +inf, underflows (through subnormals) to 0.
- *   nt_vexpm1    e^x - 1, accurate relative to the result near 0; expm1(-0) = -0.
- *   nt_vtanh     -sign(x)·e/(2+e), e = expm1(-2|x|); odd; exactly ±1 for large |x|.
- *   nt_vsigmoid  1/(1+e^-x) as 1/(1+e) or e/(1+e) with e = exp(-|x|), both signs stable.
- *   nt_vphi      standard normal density exp(-x²/2)/√(2π) (x² carried as hi+lo).
- *   nt_vPhi      standard normal CDF Φ(x) = ½·erfc(-x/√2); relative accuracy in
- *                the left tail down to the underflow threshold (Φ(-37.5) ≈ 5e-308).
- *   nt_vsin, nt_vcos  sin/cos with a 3-part Cody–Waite reduction by π.
- * NaN in gives NaN out everywhere; ±inf give the limits (sin/cos(±inf) = NaN).
+ *   nt_vexp      e^x; overflows to +inf, underflows through subnormals to 0.
+ *   nt_vexpm1    e^x - 1, relatively accurate near 0; expm1(-0) = -0.
+ *   nt_vtanh     (1 - E)/(1 + E), E = e^(-2|x|) (numerator -expm1(-2|x|) near 0);
+ *                odd, exactly ±1 for large |x|, tanh(±0) = ±0.
+ *   nt_vsigmoid  1/(1+E) for x >= 0, E/(1+E) for x < 0, E = e^(-|x|): stable both ways.
+ *   nt_vphi      standard normal density e^(-x²/2)/√(2π), x² carried as hi + lo.
+ *   nt_vPhi      standard normal CDF Φ(x) = ½·erfc(-x/√2), relatively accurate in
+ *                the left tail down to underflow (Φ(-37.5) ≈ 5e-308).
+ *   nt_vsin, nt_vcos  3-part Cody–Waite reduction by π/2, sin/cos kernels.
+ * NaN in gives NaN out; ±inf give the limits (sin/cos(±inf) = NaN).
  *
- * Accuracy (max error measured by tests/test_vmath.c against long double libm for
- * f64 and double libm for f32, dense sweeps of 1e6 points per function; the test
- * prints the current figures): f64 ≤ 2 ulp for all functions, f32 ≤ 2 float ulp,
- * within ~1e-15 relative everywhere except subnormal outputs, which are accurate
- * to an absolute ulp of the smallest subnormal. sin/cos keep this accuracy for
- * |x| ≤ 2^21·π/2 ≈ 3.3e6 (the reduction products are exact there); beyond that the
- * error grows with |x| and the result stays in [-1, 1].
+ * Accuracy: max error over dense sweeps (tests/test_vmath.c, 1e6 points per
+ * function and dtype, against long double libm for f64 and double libm for f32;
+ * the test prints the current figures and asserts bounds a little above them):
+ *   f64 (ulp):  exp 0.97  expm1 1.4  tanh 2.0  sigmoid 2.4  phi 1.1  Phi 2.5
+ *               sin 1.2  cos 1.2        (i.e. below 6e-16 relative in the normal range)
+ *   f32 (ulp):  exp 0.95  expm1 1.2  tanh 1.9  sigmoid 2.3  phi/Phi/sin/cos 0.5
+ * Subnormal results are accurate to about one subnormal ulp. sin/cos keep their
+ * accuracy for |x| <= 2^21·π/2 ≈ 3.3e6 (the reduction products are exact there);
+ * beyond, the error grows with |x| and the result stays in [-1, 1].
  *
- * How the kernels were derived (original work; no library code or tables used):
- * the polynomial/rational coefficients are weighted minimax (Remez exchange, done
- * in 60-digit arithmetic with mpmath) for relative error of the final result:
- *   expm1(r) = r + r²·P(r), |r| ≤ 0.347:       P deg 10 (f64, 2^-58), deg 5 (f32, 2^-31.8)
- *   sin(r)   = r + r³·S(r²), |r| ≤ π/2+1e-3:   S deg 7 (f64, 2^-61.6), deg 4 (f32, 2^-35.3)
- *   Φ(-a)    = exp(-a²/2)·G(a), G = P/Q rational on [0, 38.7] of degree (10,11)
- *              (f64, 2^-59.9) and on [0, 14.5] of degree (5,6) (f32, 2^-33.5).
- * The f32 versions of phi, Phi, sin and cos evaluate in double internally (float x²
- * and float-range reductions are then exact) and round once at the end; the f32
- * exp/expm1/tanh/sigmoid run natively in float (8 lanes per AVX2 register).
+ * Derivation (original; no library code or tables): coefficients are weighted
+ * minimax fits (Remez exchange in 60-digit arithmetic with mpmath) for the
+ * relative error of the final result:
+ *   expm1(r) = r + r²·P(r), |r| <= 0.347: P deg 10 (2^-58.3); deg 5 (2^-31.8) for f32
+ *   sin r = r + r³·S(r²), cos r = 1 + r²·C(r²), |r| <= π/4 + 1e-3: S, C deg 6
+ *     (2^-68.7, 2^-64.5); deg 3 (2^-37.5, 2^-33.9) for f32
+ *   Φ(x), |x| <= 1: ½ + x/√(2π) + x³·S(x²), S deg 9 (2^-62)
+ *   Φ(-a), a > 1: e^(-a²/2)/√(2π) / (a + h(a)), h = 1/Mills ratio - a as a (9,10)
+ *     rational (2^-57.8); f32: e^(-a²/2)·G(a), G a (5,6) rational (2^-33.5).
+ * The f32 phi, Phi, sin and cos evaluate in double (float x² and the reduction
+ * are then exact) and round once; f32 exp/expm1/tanh/sigmoid run in float
+ * (8 lanes per AVX2 register).
  *
- * Assumes IEEE-754 binary32/binary64 in round-to-nearest and no -ffast-math (the
- * shifter trick needs (x + c) - c to be evaluated as written). FMA is used where the
- * target has it (__FP_FAST_FMA, e.g. -march=x86-64-v3); otherwise the code falls
- * back to separate multiply and add (Dekker splitting for the exact square).
+ * Assumes IEEE-754 binary32/64, round-to-nearest and no -ffast-math (the shifter
+ * trick needs (x + c) - c evaluated as written). -ffp-contract=fast is fine: every
+ * product whose fusing could matter is exact or already an explicit fma. FMA is
+ * used where the target has it (__FP_FAST_FMA, e.g. -march=x86-64-v3); otherwise
+ * a*b+c (Dekker splitting for the exact square), with somewhat larger errors.
  */
 #ifndef NT_CORE_VMATH_H
 #define NT_CORE_VMATH_H
@@ -91,6 +98,10 @@ NTVM_INLINE double ntvm_sel_f64(int c, double a, double b)
     uint64_t m = (uint64_t)0 - (uint64_t)c;
     return ntvm_u2d((ntvm_d2u(a) & m) | (ntvm_d2u(b) & ~m));
 }
+NTVM_INLINE double ntvm_selm_f64(uint64_t m, double a, double b) /* m all-ones or 0 */
+{
+    return ntvm_u2d((ntvm_d2u(a) & m) | (ntvm_d2u(b) & ~m));
+}
 NTVM_INLINE float ntvm_sel_f32(int c, float a, float b)
 {
     uint32_t m = (uint32_t)0 - (uint32_t)c;
@@ -113,7 +124,7 @@ NTVM_INLINE float ntvm_sel_f32(int c, float a, float b)
 #define NTVM_PIO2_1 0x1.921fb544p+0
 #define NTVM_PIO2_2 0x1.0b4611a6p-34
 #define NTVM_PIO2_3 0x1.3198a2e037073p-69
-#define NTVM_INV_PI 0x1.45f306dc9c883p-2
+#define NTVM_2_PI 0x1.45f306dc9c883p-1 /* 2/π */
 #define NTVM_ISQRT2PI_HI 0x1.9884533d43651p-2 /* 1/√(2π) = HI + LO */
 #define NTVM_ISQRT2PI_LO (-0x1.cbc0d30ebfd15p-56)
 #define NTVM_LNISQRT2PI_HI (-0x1.d67f1c864cp-1)  /* ln(1/√(2π)) = HI + LO, HI 41 bits */
@@ -394,7 +405,8 @@ NTVM_INLINE double ntvm_Phi_mid_f64(double x)
     p = NTVM_FMA(p, z, -0x1.37403f6b8561p-10);
     p = NTVM_FMA(p, z, 0x1.46d0429768db2p-7);
     p = NTVM_FMA(p, z, -0x1.1058377e2ceddp-4);
-    double th = x * NTVM_ISQRT2PI_HI;
+    double th = NTVM_FMA(x, NTVM_ISQRT2PI_HI, 0.0); /* x·HI rounded; an fma so that
+                                                      -ffp-contract cannot fuse it below */
     double tl = NTVM_FMA(x, NTVM_ISQRT2PI_HI, -th) + NTVM_FMA(x * z, p, x * NTVM_ISQRT2PI_LO);
     double s = 0.5 + th;
     double e = (0.5 - s) + th; /* exact: |th| < 1/2 */
@@ -479,82 +491,93 @@ NTVM_INLINE float nt_vPhi_f32(float x)
 
 /* ---- sin, cos -------------------------------------------------------------------- */
 
-/* sin(r) for |r| <= π/2 + 1e-3: r + r³·S(r²), minimax S of degree 7 (2^-61.6). */
-NTVM_INLINE double ntvm_sinpoly_f64(double r)
+/* With x = k·π/2 + r + rl, |r| <= π/4, sin x is ±sin or ±cos of r + rl by the
+ * quadrant q = k mod 4. Both kernels share one Horner pass in z = r² whose
+ * coefficients are blended per lane (minimax, relative error 2^-68.7 and 2^-64.5):
+ *   sin(r + rl) = r + ((r·z)·S(z) + rl·(1 - z/2)),   cos(r + rl) = 1 + z·C(z)
+ * (rl matters for sin, where r just above a power of two would otherwise cost up to
+ * one ulp of a result just below it; for cos its effect is under 0.2 ulp).
+ * qb holds q in its low two bits (the low bits of SHIFT + k). */
+NTVM_INLINE double ntvm_sincos_f64(double r, double rl, uint64_t qb)
 {
+    uint64_t mc = (uint64_t)0 - (qb & 1); /* odd quadrant: cosine kernel */
     double z = r * r;
-    double p = 0x1.882567bc9dc32p-49;
-    p = NTVM_FMA(p, z, -0x1.ae42f6397008dp-41);
-    p = NTVM_FMA(p, z, 0x1.6123ca94feebfp-33);
-    p = NTVM_FMA(p, z, -0x1.ae6454c918048p-26);
-    p = NTVM_FMA(p, z, 0x1.71de3a5282fe1p-19);
-    p = NTVM_FMA(p, z, -0x1.a01a01a01480fp-13);
-    p = NTVM_FMA(p, z, 0x1.11111111110cp-7);
-    p = NTVM_FMA(p, z, -0x1.5555555555555p-3);
-    return copysign(NTVM_FMA(r * z, p, r), r); /* sin(±0) = ±0 */
+    double p = ntvm_selm_f64(mc, -0x1.8f728d2a61df7p-37, -0x1.aa9fc2a969d31p-41);
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, 0x1.1ee9675385d64p-29, 0x1.61208745a4196p-33));
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, -0x1.27e4f722ed7bep-22, -0x1.ae645285be017p-26));
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, 0x1.a01a019b2075fp-16, 0x1.71de3a532aae1p-19));
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, -0x1.6c16c16c13b05p-10, -0x1.a01a01a018a25p-13));
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, 0x1.5555555555539p-5, 0x1.111111111110bp-7));
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, -0x1p-1, -0x1.5555555555555p-3));
+    double c = ntvm_selm_f64(mc, 1.0, rl * NTVM_FMA(-0.5, z, 1.0));
+    double y = NTVM_FMA(ntvm_selm_f64(mc, z, r * z), p, c) + ntvm_selm_f64(mc, 0.0, r);
+    y = copysign(y, ntvm_selm_f64(mc, 1.0, r)); /* sin(±0) = ±0 */
+    return ntvm_u2d(ntvm_d2u(y) ^ ((qb & 2) << 62));
 }
-/* Short version (relative 2^-35.3) for the f32 functions. */
-NTVM_INLINE double ntvm_sinpoly_short_f64(double r)
+/* The same with short kernels (relative 2^-37.5 and 2^-33.9) for the f32 functions. */
+NTVM_INLINE double ntvm_sincos_short_f64(double r, uint64_t qb)
 {
+    uint64_t mc = (uint64_t)0 - (qb & 1);
     double z = r * r;
-    double p = -0x1.9a6208377ee15p-26;
-    p = NTVM_FMA(p, z, 0x1.7170380cba6e7p-19);
-    p = NTVM_FMA(p, z, -0x1.a017d77c736fbp-13);
-    p = NTVM_FMA(p, z, 0x1.11110c43a4847p-7);
-    p = NTVM_FMA(p, z, -0x1.555555475213cp-3);
-    return copysign(NTVM_FMA(r * z, p, r), r);
+    double p = ntvm_selm_f64(mc, 0x1.9911ffe63e608p-16, 0x1.6ccea8d1594a6p-19);
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, -0x1.6c07ddc08c2dcp-10, -0x1.a00f7168c0fa5p-13));
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, 0x1.55553c46d04d5p-5, 0x1.1111085958c41p-7));
+    p = NTVM_FMA(p, z, ntvm_selm_f64(mc, -0x1.ffffffcaf5d79p-2, -0x1.5555554c5a685p-3));
+    double y = NTVM_FMA(ntvm_selm_f64(mc, z, r * z), p, ntvm_selm_f64(mc, 1.0, r));
+    y = copysign(y, ntvm_selm_f64(mc, 1.0, r));
+    return ntvm_u2d(ntvm_d2u(y) ^ ((qb & 2) << 62));
 }
 
-/* r = x - m·π/2, rounded once, for an even (sin) or odd (cos) integer m. m·PIO2_1
- * and m·PIO2_2 are exact for |m| < 2^21 and x - m·PIO2_1 is exact (Sterbenz); the
- * subtraction of m·PIO2_2 is an exact two-sum whose error joins m·PIO2_3 before
- * the single final rounding. The clamp only matters for |x| > ~2^51, where
- * m·PIO2_1 is no longer exact; it keeps the result bounded (NaN passes). */
-NTVM_INLINE double ntvm_trigred_f64(double x, double m)
+/* x - k·π/2 = r + rl (r rounded to nearest, rl its rounding error). k·PIO2_1 and
+ * k·PIO2_2 are exact for |k| < 2^21 and x - k·PIO2_1 is exact (Sterbenz); the
+ * subtraction of k·PIO2_2 is an exact two-sum whose error joins k·PIO2_3 before
+ * the single rounding of r. The clamp only matters for |x| > ~2^52, where
+ * k·PIO2_1 is no longer exact; it keeps the result bounded (NaN passes). */
+typedef struct { double r, rl; } ntvm_rr_f64;
+NTVM_INLINE ntvm_rr_f64 ntvm_trigred_f64(double x, double k)
 {
-    double t1 = x - m * NTVM_PIO2_1;
-    double w = m * NTVM_PIO2_2;
+    double t1 = x - k * NTVM_PIO2_1;
+    double w = k * NTVM_PIO2_2;
     double t2 = t1 - w; /* two-sum: t1 - w = t2 + e2 exactly */
     double wv = t1 - t2, tv = t2 + wv;
     double e2 = (t1 - tv) - (w - wv);
-    double r = t2 + (e2 - m * NTVM_PIO2_3);
-    return ntvm_sel_f64(fabs(r) > 1.5718, copysign(1.5718, r), r);
+    double c = e2 - k * NTVM_PIO2_3;
+    double r = t2 + c;
+    double rl = (t2 - r) + c;
+    int big = fabs(r) > 0.7864;
+    ntvm_rr_f64 o = {ntvm_sel_f64(big, copysign(0.7864, r), r), ntvm_sel_f64(big, 0.0, rl)};
+    return o;
 }
 
-/* sin(x) = (-1)^k·sin(x - kπ), k = round(x/π). */
+/* sin x and cos x = sin(x + π/2): k = round(x·2/π), quadrant k (sin) or k + 1 (cos). */
 NTVM_INLINE double nt_vsin_f64(double x)
 {
-    double s = x * NTVM_INV_PI + NTVM_SHIFT_D;
-    double k = s - NTVM_SHIFT_D;
-    double y = ntvm_sinpoly_f64(ntvm_trigred_f64(x, k + k));
-    return ntvm_u2d(ntvm_d2u(y) ^ (ntvm_d2u(s) << 63)); /* low bit of s = parity of k */
+    double s = x * NTVM_2_PI + NTVM_SHIFT_D;
+    ntvm_rr_f64 t = ntvm_trigred_f64(x, s - NTVM_SHIFT_D);
+    return ntvm_sincos_f64(t.r, t.rl, ntvm_d2u(s));
 }
 
-/* cos(x) = -(-1)^k·sin(x - (k+½)π), k = round(x/π - ½). */
 NTVM_INLINE double nt_vcos_f64(double x)
 {
-    double s = (x * NTVM_INV_PI - 0.5) + NTVM_SHIFT_D;
-    double k = s - NTVM_SHIFT_D;
-    double y = ntvm_sinpoly_f64(ntvm_trigred_f64(x, k + k + 1.0));
-    return ntvm_u2d(ntvm_d2u(y) ^ ((ntvm_d2u(s) ^ 1) << 63));
+    double s = x * NTVM_2_PI + NTVM_SHIFT_D;
+    ntvm_rr_f64 t = ntvm_trigred_f64(x, s - NTVM_SHIFT_D);
+    return ntvm_sincos_f64(t.r, t.rl, ntvm_d2u(s) + 1);
 }
 
 NTVM_INLINE float nt_vsin_f32(float x)
 {
     double xd = (double)x;
-    double s = xd * NTVM_INV_PI + NTVM_SHIFT_D;
-    double k = s - NTVM_SHIFT_D;
-    double y = ntvm_sinpoly_short_f64(ntvm_trigred_f64(xd, k + k));
-    return (float)ntvm_u2d(ntvm_d2u(y) ^ (ntvm_d2u(s) << 63));
+    double s = xd * NTVM_2_PI + NTVM_SHIFT_D;
+    double r = ntvm_trigred_f64(xd, s - NTVM_SHIFT_D).r;
+    return (float)ntvm_sincos_short_f64(r, ntvm_d2u(s));
 }
 
 NTVM_INLINE float nt_vcos_f32(float x)
 {
     double xd = (double)x;
-    double s = (xd * NTVM_INV_PI - 0.5) + NTVM_SHIFT_D;
-    double k = s - NTVM_SHIFT_D;
-    double y = ntvm_sinpoly_short_f64(ntvm_trigred_f64(xd, k + k + 1.0));
-    return (float)ntvm_u2d(ntvm_d2u(y) ^ ((ntvm_d2u(s) ^ 1) << 63));
+    double s = xd * NTVM_2_PI + NTVM_SHIFT_D;
+    double r = ntvm_trigred_f64(xd, s - NTVM_SHIFT_D).r;
+    return (float)ntvm_sincos_short_f64(r, ntvm_d2u(s) + 1);
 }
 
 /* ---- type-generic front ends (float -> _f32, anything else -> _f64) ---------------- */

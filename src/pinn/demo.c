@@ -105,6 +105,9 @@ void nt_demo_free(nt_demo *d)
     free(d->x_res);
     free(d->x_cond);
     free(d->u_cond);
+    free(d->ref_tx);
+    free(d->ref_u);
+    free(d->ref_pred);
     memset(d, 0, sizeof *d);
 }
 
@@ -211,9 +214,25 @@ static double lbfgs_objective(void *user, nt_params *p)
 
 static int finite(double v) { return v == v && v - v == 0; }
 
+/* Ends a progress line with the reference error when a reference is loaded
+ * (its evaluation is not counted in the training time). */
+static void log_error(nt_demo *d, nt_demo_train_result *res, double *t0)
+{
+    if (d->n_ref) {
+        double now = nt_time_now();
+        double e = nt_demo_ref_error(d);
+        fprintf(stderr, "  rel L2 %.3e", e);
+        if (e <= 1e-3 && !(res->time_to_1e3 >= 0)) res->time_to_1e3 = now - *t0;
+        *t0 += nt_time_now() - now; /* the evaluation is not training time */
+    }
+    fputc('\n', stderr);
+}
+
 nt_status nt_demo_train(nt_demo *d, const nt_demo_train_config *tc, nt_demo_train_result *res)
 {
     memset(res, 0, sizeof *res);
+    res->time_to_1e3 = NAN;
+    res->final_error = NAN;
     double t0 = nt_time_now();
     nt_status st = NT_OK;
     double loss = 0;
@@ -235,9 +254,11 @@ nt_status nt_demo_train(nt_demo *d, const nt_demo_train_config *tc, nt_demo_trai
             }
             double lr = nt_adam_step(&opt);
             res->adam_steps = s + 1;
-            if (tc->log_every && (s % tc->log_every == 0))
-                fprintf(stderr, "adam %6lld  loss %.4e  (res %.3e ic %.3e bc %.3e)  lr %.2e  %.1fs\n",
+            if (tc->log_every && (s % tc->log_every == 0)) {
+                fprintf(stderr, "adam %6lld  loss %.4e  (res %.3e ic %.3e bc %.3e)  lr %.2e  %.1fs",
                         (long long)s, loss, d->loss_res, d->loss_ic, d->loss_bc, lr, nt_time_now() - t0);
+                log_error(d, res, &t0);
+            }
             if (tc->time_limit_s > 0 && nt_time_now() - t0 > tc->time_limit_s) break;
         }
         nt_adam_free(&opt);
@@ -251,10 +272,12 @@ nt_status nt_demo_train(nt_demo *d, const nt_demo_train_config *tc, nt_demo_trai
             res->lbfgs_iters = k + 1;
             res->lbfgs_state = ls;
             loss = opt.f;
-            if (tc->log_every && (k % tc->log_every == 0))
-                fprintf(stderr, "lbfgs %6lld  loss %.4e  (res %.3e ic %.3e bc %.3e)  evals %lld  %.1fs\n",
+            if (tc->log_every && (k % tc->log_every == 0)) {
+                fprintf(stderr, "lbfgs %6lld  loss %.4e  (res %.3e ic %.3e bc %.3e)  evals %lld  %.1fs",
                         (long long)k, loss, d->loss_res, d->loss_ic, d->loss_bc,
                         (long long)opt.n_evals, nt_time_now() - t0);
+                log_error(d, res, &t0);
+            }
             if (ls != NT_LBFGS_RUNNING) break;
             if (tc->time_limit_s > 0 && nt_time_now() - t0 > tc->time_limit_s) break;
         }
@@ -265,10 +288,11 @@ nt_status nt_demo_train(nt_demo *d, const nt_demo_train_config *tc, nt_demo_trai
     }
     res->final_loss = loss;
     res->wall_s = nt_time_now() - t0;
+    if (d->n_ref) res->final_error = nt_demo_ref_error(d);
     return st;
 }
 
-nt_status nt_demo_eval_csv(nt_demo *d, const char *path, double *rel_l2)
+nt_status nt_demo_load_reference(nt_demo *d, const char *path)
 {
     nt_csv c;
     nt_status st = nt_csv_read(&c, path);
@@ -278,30 +302,42 @@ nt_status nt_demo_eval_csv(nt_demo *d, const char *path, double *rel_l2)
         nt_csv_free(&c);
         return nt_set_error(NT_ERR_FORMAT, "%s:1:1: expected columns t, x, u", path);
     }
-    double *tx = malloc((size_t)c.rows * 2 * sizeof(double));
-    double *u = malloc((size_t)c.rows * sizeof(double));
-    if (!tx || !u) {
-        free(tx);
-        free(u);
+    free(d->ref_tx);
+    free(d->ref_u);
+    free(d->ref_pred);
+    d->ref_tx = malloc((size_t)c.rows * 2 * sizeof(double));
+    d->ref_u = malloc((size_t)c.rows * sizeof(double));
+    d->ref_pred = malloc((size_t)c.rows * sizeof(double));
+    if (!d->ref_tx || !d->ref_u || !d->ref_pred) {
         nt_csv_free(&c);
-        return nt_set_error(NT_ERR_NOMEM, "out of memory");
+        return nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
     }
     for (int64_t i = 0; i < c.rows; i++) {
-        tx[2 * i] = c.data[i * c.ncols + ct];
-        tx[2 * i + 1] = c.data[i * c.ncols + cx];
+        d->ref_tx[2 * i] = c.data[i * c.ncols + ct];
+        d->ref_tx[2 * i + 1] = c.data[i * c.ncols + cx];
+        d->ref_u[i] = c.data[i * c.ncols + cu];
     }
-    st = nt_demo_predict(d, tx, c.rows, u);
-    if (!st) {
-        double num = 0, den = 0;
-        for (int64_t i = 0; i < c.rows; i++) {
-            double ref = c.data[i * c.ncols + cu];
-            num += (u[i] - ref) * (u[i] - ref);
-            den += ref * ref;
-        }
-        *rel_l2 = sqrt(num / den);
-    }
-    free(tx);
-    free(u);
+    d->n_ref = c.rows;
     nt_csv_free(&c);
-    return st;
+    return NT_OK;
+}
+
+double nt_demo_ref_error(nt_demo *d)
+{
+    if (!d->n_ref || nt_demo_predict(d, d->ref_tx, d->n_ref, d->ref_pred)) return NAN;
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < d->n_ref; i++) {
+        double e = d->ref_pred[i] - d->ref_u[i];
+        num += e * e;
+        den += d->ref_u[i] * d->ref_u[i];
+    }
+    return sqrt(num / den);
+}
+
+nt_status nt_demo_eval_csv(nt_demo *d, const char *path, double *rel_l2)
+{
+    nt_status st = nt_demo_load_reference(d, path);
+    if (st) return st;
+    *rel_l2 = nt_demo_ref_error(d);
+    return NT_OK;
 }

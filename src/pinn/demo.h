@@ -33,6 +33,10 @@ typedef struct nt_demo {
     double *x_cond;  /* (n_ic + n_bc) × 2 */
     double *u_cond;  /* targets */
     double loss_res, loss_ic, loss_bc; /* terms of the last evaluation */
+    int64_t n_ref;   /* reference grid (nt_demo_load_reference), n_ref points */
+    double *ref_tx;  /* n_ref × 2 */
+    double *ref_u;   /* n_ref */
+    double *ref_pred;
 } nt_demo;
 
 nt_demo_config nt_demo_config_default(nt_demo_pde pde);
@@ -57,10 +61,18 @@ typedef struct nt_demo_train_result {
     int64_t adam_steps, lbfgs_iters, evals;
     double final_loss, wall_s;
     int lbfgs_state;
+    double final_error;        /* vs the loaded reference (NaN without one) */
+    double time_to_1e3;        /* wall time when the error first was <= 1e-3 at a
+                                  progress line (NaN if never) */
 } nt_demo_train_result;
 
 nt_status nt_demo_train(nt_demo *d, const nt_demo_train_config *tc, nt_demo_train_result *res);
 
+/* Loads a (t, x, u) CSV grid as the reference used by nt_demo_ref_error and by
+ * the progress lines of nt_demo_train. */
+nt_status nt_demo_load_reference(nt_demo *d, const char *path);
+/* Relative L2 error ‖u − u_ref‖ / ‖u_ref‖ on the loaded reference grid. */
+double nt_demo_ref_error(nt_demo *d);
 /* Relative L2 error of the model against a (t, x, u) CSV grid. */
 nt_status nt_demo_eval_csv(nt_demo *d, const char *path, double *rel_l2);
 
