@@ -14,6 +14,22 @@
 #include "ad/ad_internal.h"
 #include "ad/act.h"
 
+#define NT_T float
+#define NT_SUF(name) name##_f32
+#include "ad/jet_kern.h"
+#undef NT_T
+#undef NT_SUF
+#define NT_T double
+#define NT_SUF(name) name##_f64
+#include "ad/jet_kern.h"
+#undef NT_T
+#undef NT_SUF
+
+#define term_fwd_any(nb, c, dm, Zb, acc, L) \
+    _Generic((c), float: term_fwd_any_f32, default: term_fwd_any_f64)(nb, c, dm, Zb, acc, L)
+#define term_bwd_any(nb, c, g, dm, dm1, Zb, a0, ab, L) \
+    _Generic((c), float: term_bwd_any_f32, default: term_bwd_any_f64)(nb, c, g, dm, dm1, Zb, a0, ab, L)
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,29 +234,6 @@ nt_tensor *nt_jet_get(nt_tape *t, const nt_jet_spec *s, nt_tensor *jet, int stre
 /* ---------------------------------------------------------------------------- */
 /* Activation of a jet                                                            */
 
-/* acc[j] += c · dm[j] · Π_b Z_b[j] for one term, over a tile of length L. */
-#define TERM_ACC(T, acc, c, dm, Zb, nb, L)                                              \
-    do {                                                                                \
-        switch (nb) {                                                                   \
-        case 0:                                                                         \
-            _Pragma("omp simd") for (int j = 0; j < L; j++) acc[j] += c * dm[j];        \
-            break;                                                                      \
-        case 1:                                                                         \
-            _Pragma("omp simd") for (int j = 0; j < L; j++) acc[j] += c * dm[j] * Zb[0][j]; \
-            break;                                                                      \
-        case 2:                                                                         \
-            _Pragma("omp simd") for (int j = 0; j < L; j++)                             \
-                acc[j] += c * dm[j] * Zb[0][j] * Zb[1][j];                              \
-            break;                                                                      \
-        default:                                                                        \
-            _Pragma("omp simd") for (int j = 0; j < L; j++) {                           \
-                T p = c * dm[j];                                                        \
-                for (int qq = 0; qq < nb; qq++) p *= Zb[qq][j];                             \
-                acc[j] += p;                                                            \
-            }                                                                           \
-        }                                                                               \
-    } while (0)
-
 nt_tensor *nt_jet_act(nt_tape *t, const nt_jet_spec *s, nt_tensor *z, nt_act act)
 {
     NT_ASSERT(s->terms != NULL, "call nt_jet_spec_build before using a jet spec");
@@ -277,7 +270,7 @@ _Pragma("omp parallel for schedule(static) if (E * S >= NT_PAR_MIN)")
                     for (int b = 0; b < tm->m; b++) Zb[b] = Z + (size_t)tm->blocks[b] * E + i0;
                     const T *dm = d + (size_t)tm->m * L;
                     T c = (T)tm->coef;
-                    TERM_ACC(T, acc, c, dm, Zb, tm->m, L);
+                    term_fwd_any(tm->m, c, dm, Zb, acc, L);
                 }
             }
         }
@@ -321,50 +314,14 @@ void nt_jet_act_backward(nt_tape *t, nt_tensor *y)
                 for (int q = s->term_off[st]; q < s->term_off[st + 1]; q++) {
                     const nt_jet_term *tm = &s->terms[q];
                     int nb = tm->m;
-                    T c = (T)tm->coef;
                     const T *Zb[NT_JET_MAX_ORDER];
-                    for (int b = 0; b < nb; b++) Zb[b] = Z + (size_t)tm->blocks[b] * E + i0;
-                    /* d/dz0: c·g·σ^(m+1)·Π z_b */
-                    {
-                        T *a0 = gt;
-                        const T *dm1 = d + (size_t)(nb + 1) * L;
-                        switch (nb) {
-                        case 0:
-                            _Pragma("omp simd") for (int j = 0; j < L; j++) a0[j] += c * g[j] * dm1[j];
-                            break;
-                        case 1:
-                            _Pragma("omp simd") for (int j = 0; j < L; j++) a0[j] += c * g[j] * dm1[j] * Zb[0][j];
-                            break;
-                        case 2:
-                            _Pragma("omp simd") for (int j = 0; j < L; j++)
-                                a0[j] += c * g[j] * dm1[j] * Zb[0][j] * Zb[1][j];
-                            break;
-                        default:
-                            _Pragma("omp simd") for (int j = 0; j < L; j++) {
-                                T p = c * g[j] * dm1[j];
-                                for (int b = 0; b < nb; b++) p *= Zb[b][j];
-                                a0[j] += p;
-                            }
-                        }
+                    T *ab[NT_JET_MAX_ORDER];
+                    for (int b = 0; b < nb; b++) {
+                        Zb[b] = Z + (size_t)tm->blocks[b] * E + i0;
+                        ab[b] = gt + (size_t)tm->blocks[b] * L;
                     }
-                    /* d/dz_b: c·g·σ^(m)·Π_{others} */
-                    const T *dm = d + (size_t)nb * L;
-                    for (int p = 0; p < nb; p++) {
-                        T *ab = gt + (size_t)tm->blocks[p] * L;
-                        if (nb == 1) {
-                            _Pragma("omp simd") for (int j = 0; j < L; j++) ab[j] += c * g[j] * dm[j];
-                        } else if (nb == 2) {
-                            const T *o = Zb[1 - p];
-                            _Pragma("omp simd") for (int j = 0; j < L; j++) ab[j] += c * g[j] * dm[j] * o[j];
-                        } else {
-                            _Pragma("omp simd") for (int j = 0; j < L; j++) {
-                                T pr = c * g[j] * dm[j];
-                                for (int b = 0; b < nb; b++)
-                                    if (b != p) pr *= Zb[b][j];
-                                ab[j] += pr;
-                            }
-                        }
-                    }
+                    term_bwd_any(nb, (T)tm->coef, g, d + (size_t)nb * L, d + (size_t)(nb + 1) * L,
+                                 Zb, gt, ab, L);
                 }
             }
             for (int st = 0; st < S; st++)
