@@ -50,8 +50,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(BUILD)/libnoethe
 
 tests-build: $(TEST_BIN)
 
-test: $(TEST_BIN)
-	@scripts/run-tests.sh $(BUILD) $(TEST_BIN)
+test: $(TEST_BIN) $(BUILD)/noether
+	@NT_NOETHER=$(BUILD)/noether scripts/run-tests.sh $(BUILD) $(TEST_BIN)
 
 asan-test:
 	NT_TEST_QUICK=1 $(MAKE) BUILD=build-asan \
