@@ -136,6 +136,12 @@ static nt_tensor *b_jet_act(nt_tape *t, nt_tensor **in, const void *c)
     const jet_ctx *j = c;
     return nt_jet_act(t, j->s, in[0], j->act);
 }
+/* z feeds two ops, so the jet backward accumulates into an existing gradient */
+static nt_tensor *b_jet_act_shared(nt_tape *t, nt_tensor **in, const void *c)
+{
+    const jet_ctx *j = c;
+    return nt_add(t, nt_jet_act(t, j->s, in[0], j->act), nt_scale(t, in[0], 0.5, 0));
+}
 static nt_tensor *b_jet_mul(nt_tape *t, nt_tensor **in, const void *c)
 {
     const jet_ctx *j = c;
@@ -271,6 +277,8 @@ static void test_jet_ops(void)
         gradcheck(name, &c, 200 + (uint64_t)a);
     }
     jet_ctx ctx = {&s, NT_ACT_TANH};
+    gc_case cs = {1, {S * 2}, {3}, {-1.5}, {1.5}, b_jet_act_shared, &ctx};
+    gradcheck("jet_act shared input", &cs, 299);
     gc_case c = {2, {S * 2, S * 2}, {3, 3}, {-1.5, -1.5}, {1.5, 1.5}, b_jet_mul, &ctx};
     gradcheck("jet_mul", &c, 300);
     c = (gc_case){1, {S * 2}, {3}, {-1.5}, {1.5}, b_jet_mul_self, &ctx};

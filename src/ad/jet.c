@@ -278,9 +278,9 @@ _Pragma("omp parallel for schedule(static) if (E * S >= NT_PAR_MIN)")
     return y;
 }
 
-/* Backward of nt_jet_act. Per tile, the gradients of all S input blocks are
- * accumulated in an L1-resident buffer and written once, so a fresh gradient
- * buffer needs no zeroing pass. */
+/* Backward of nt_jet_act. Tile by tile, the gradients of all S input blocks are
+ * accumulated in place (the S tile slices stay in L1); a fresh gradient buffer
+ * is zeroed tile by tile instead of by a separate pass. */
 void nt_jet_act_backward(nt_tape *t, nt_tensor *y)
 {
     nt_tensor *z = y->src[0];
@@ -300,15 +300,12 @@ void nt_jet_act_backward(nt_tape *t, nt_tensor *y)
         _Pragma("omp parallel for schedule(static) if (E * S >= NT_PAR_MIN)")
         for (int64_t ti = 0; ti < ntiles; ti++) {
             T d[(NT_ACT_MAX_ORDER + 1) * NT_ACT_TILE];
-            T gt[NT_JET_MAX_STREAMS * NT_ACT_TILE];
             int64_t i0 = ti * NT_ACT_TILE;
             int L = (int)NT_MIN((int64_t)NT_ACT_TILE, E - i0);
             nt_act_derivs(act, 1, K, Z + i0, L, d);
-            for (int st = 0; st < S; st++) {
-                T *o = gt + (size_t)st * L;
-                if (acc) memcpy(o, GZ + (size_t)st * E + i0, (size_t)L * sizeof(T));
-                else memset(o, 0, (size_t)L * sizeof(T));
-            }
+            T *gt = GZ + i0; /* block b of this tile starts at gt + b·E */
+            if (!acc)
+                for (int st = 0; st < S; st++) memset(gt + (size_t)st * E, 0, (size_t)L * sizeof(T));
             for (int st = 0; st < S; st++) {
                 const T *g = G + (size_t)st * E + i0;
                 for (int q = s->term_off[st]; q < s->term_off[st + 1]; q++) {
@@ -318,14 +315,12 @@ void nt_jet_act_backward(nt_tape *t, nt_tensor *y)
                     T *ab[NT_JET_MAX_ORDER];
                     for (int b = 0; b < nb; b++) {
                         Zb[b] = Z + (size_t)tm->blocks[b] * E + i0;
-                        ab[b] = gt + (size_t)tm->blocks[b] * L;
+                        ab[b] = gt + (size_t)tm->blocks[b] * E;
                     }
                     term_bwd_any(nb, (T)tm->coef, g, d + (size_t)nb * L, d + (size_t)(nb + 1) * L,
                                  Zb, gt, ab, L);
                 }
             }
-            for (int st = 0; st < S; st++)
-                memcpy(GZ + (size_t)st * E + i0, gt + (size_t)st * L, (size_t)L * sizeof(T));
         }
     });
 }
