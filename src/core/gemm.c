@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #define NT_GEMM_MAX_THREADS 64
+#define NT_GEMM_PAD_ELEMS 8192 /* per thread, for a partial column block */
 
 /* Unaligned, aliasing-safe GCC vectors: 8 floats or 4 doubles (one AVX2 register). */
 typedef float nt_v8f __attribute__((vector_size(32), aligned(4), may_alias));

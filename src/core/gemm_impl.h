@@ -109,15 +109,31 @@ static void NT_SUF(panel)(int64_t rows, int64_t N, int64_t K, const NT_T *A, int
         NT_SUF(kern_dots)(rows, N, K, A, rs, B, ldb, C, ldc, acc);
         return;
     }
-    int64_t nfull = N / NR * NR, r = 0;
+    int64_t nfull = N / NR * NR, rem = N - nfull, r = 0;
+    /* The last, partial column block runs through the register kernel too: its
+     * columns of B are copied into a zero-padded panel (thread-local, small) and
+     * its results go through a 6 × NR tile of which only `rem` columns are kept. */
+    static _Thread_local NT_T bpad[NT_GEMM_PAD_ELEMS];
+    int padded = rem > 0 && K * NR <= NT_GEMM_PAD_ELEMS;
+    if (padded)
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t j = 0; j < NR; j++) bpad[k * NR + j] = j < rem ? B[k * ldb + nfull + j] : (NT_T)0;
     for (; r + 6 <= rows; r += 6) {
         for (int64_t j = 0; j < nfull; j += NR) {
             if (ks == 1) NT_SUF(kern_rows)(K, A + r * rs, rs, B + j, ldb, C + r * ldc + j, ldc, acc);
             else NT_SUF(kern_cols)(K, A + r * rs, ks, B + j, ldb, C + r * ldc + j, ldc, acc);
         }
-        if (nfull < N)
-            NT_SUF(kern_edge)(6, N - nfull, K, A + r * rs, rs, ks, B + nfull, ldb,
-                              C + r * ldc + nfull, ldc, acc);
+        if (padded) {
+            NT_T tile[6 * 2 * NT_VL];
+            if (ks == 1) NT_SUF(kern_rows)(K, A + r * rs, rs, bpad, NR, tile, NR, 0);
+            else NT_SUF(kern_cols)(K, A + r * rs, ks, bpad, NR, tile, NR, 0);
+            for (int i = 0; i < 6; i++) {
+                NT_T *c = C + (r + i) * ldc + nfull;
+                for (int64_t j = 0; j < rem; j++) c[j] = acc ? c[j] + tile[i * NR + j] : tile[i * NR + j];
+            }
+        } else if (rem > 0) {
+            NT_SUF(kern_edge)(6, rem, K, A + r * rs, rs, ks, B + nfull, ldb, C + r * ldc + nfull, ldc, acc);
+        }
     }
     if (r < rows) NT_SUF(kern_edge)(rows - r, N, K, A + r * rs, rs, ks, B, ldb, C + r * ldc, ldc, acc);
 }
@@ -127,7 +143,7 @@ static void NT_SUF(gemm_nn)(int64_t M, int64_t N, int64_t K, const NT_T *A, int6
 {
     const int64_t MB = 96; /* rows per task: 16 register blocks */
     int64_t nblk = (M + MB - 1) / MB;
-#pragma omp parallel for schedule(static) if (M * N * K >= 4000000)
+#pragma omp parallel for schedule(static) if (M * N * K >= 500000)
     for (int64_t b = 0; b < nblk; b++) {
         int64_t r0 = b * MB, rows = NT_MIN(MB, M - r0);
         NT_SUF(panel)(rows, N, K, A + r0 * lda, lda, 1, B, ldb, C + r0 * ldc, ldc, acc);
@@ -146,7 +162,7 @@ static void NT_SUF(gemm_tn)(int64_t M, int64_t N, int64_t K, const NT_T *G, int6
     const NT_T *L = swap ? A : G, *R = swap ? G : A;
     int64_t ldl = swap ? lda : ldg, ldr = swap ? ldg : lda;
     int64_t NL = swap ? K : N, NRc = swap ? N : K; /* partial is NL × NRc */
-    int nth = (M * N * K >= 4000000) ? omp_get_max_threads() : 1;
+    int nth = (M * N * K >= 500000) ? omp_get_max_threads() : 1;
     if (nth > NT_GEMM_MAX_THREADS) nth = NT_GEMM_MAX_THREADS;
     const int64_t MB = 256; /* rows kept in L2 while all of C's tiles pass over them */
 #pragma omp parallel num_threads(nth) if (nth > 1)
