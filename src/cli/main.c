@@ -38,7 +38,7 @@ static void usage_demo(FILE *f)
             "  --points N       collocation points (default 10000)\n"
             "  --adam N         Adam steps (default 2000)\n"
             "  --lr X           Adam learning rate (default 1e-3)\n"
-            "  --lbfgs N        L-BFGS iterations (default 20000)\n"
+            "  --lbfgs N        L-BFGS iterations (default 5000)\n"
             "  --time-limit S   stop training after S seconds (default 0 = none)\n"
             "  --log N          progress line every N steps (default 500; 0 = quiet)\n"
             "  --data FILE      reference CSV (t,x,u); default ../shared/data/burgers_shock.csv\n");
@@ -101,7 +101,7 @@ static int cmd_demo(int argc, char **argv)
     }
     nt_demo_config cfg = nt_demo_config_default(pde);
     nt_demo_train_config tc = {.adam_steps = 2000, .adam_lr = 1e-3, .adam_decay = 1.0,
-                               .lbfgs_iters = 20000, .log_every = 500};
+                               .lbfgs_iters = 5000, .log_every = 500};
     int64_t threads = 0, v;
     const char *data = NULL;
     for (int i = 1; i < argc; i++) {
