@@ -68,12 +68,15 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--mode", choices=["eager", "compile"], default="eager")
-    p.add_argument("--alloc", choices=sorted(ALLOCATORS), default="jemalloc",
-                   help="allocator / glibc malloc tuning (default jemalloc; falls back to "
-                        "'trim' when libjemalloc is not installed)")
+    p.add_argument("--alloc", choices=sorted(ALLOCATORS), default="tcmalloc-norelease",
+                   help="allocator / glibc malloc tuning (default tcmalloc without page release; falls back to "
+                        "'trim' when the preloaded library is not installed)")
     p.add_argument("--omp-threads", type=int, default=None,
                    help="OMP_NUM_THREADS/MKL_NUM_THREADS for the process (default: --threads)")
     p.add_argument("--interop-threads", type=int, default=1)
+    p.add_argument("--omp-wait", choices=["active", "passive", "unset"], default="active",
+                   help="OMP_WAIT_POLICY for the process (default active: fastest on 2 idle cores, "
+                        "but collapses when another process competes for a core; use passive then)")
     p.add_argument("--adam", choices=["default", "foreach", "fused"], default="default",
                    help="torch.optim.Adam implementation (default = DeepXDE's plain Adam(lr))")
     p.add_argument("--keep-openblas-env", action="store_true",
@@ -95,6 +98,10 @@ def wanted_env(args):
     omp = str(args.omp_threads if args.omp_threads else args.threads)
     env["OMP_NUM_THREADS"] = omp
     env["MKL_NUM_THREADS"] = omp
+    if args.omp_wait == "unset":
+        env.pop("OMP_WAIT_POLICY", None)
+    else:
+        env["OMP_WAIT_POLICY"] = args.omp_wait.upper()
     if not args.keep_openblas_env:
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
@@ -268,6 +275,7 @@ def main():
     settings = (f"mode={args.mode}; torch.set_num_threads({args.threads}); "
                 f"set_num_interop_threads({args.interop_threads}); "
                 f"OMP_NUM_THREADS=MKL_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
+                f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; "
                 f"alloc={os.environ.get('NT_PEER_ALLOC')}"
                 + (f" (LD_PRELOAD={os.environ['LD_PRELOAD']})" if os.environ.get("LD_PRELOAD") else "")
                 + "".join(f" {k}={os.environ[k]}" for k in ALLOC_VARS if k != "LD_PRELOAD" and k in os.environ)

@@ -118,23 +118,28 @@ static void NT_SUF(panel)(int64_t rows, int64_t N, int64_t K, const NT_T *A, int
     if (padded)
         for (int64_t k = 0; k < K; k++)
             for (int64_t j = 0; j < NR; j++) bpad[k * NR + j] = j < rem ? B[k * ldb + nfull + j] : (NT_T)0;
-    for (; r + 6 <= rows; r += 6) {
-        for (int64_t j = 0; j < nfull; j += NR) {
+    int64_t rows6 = rows / 6 * 6;
+    /* Column blocks outermost: a K × NR panel of B stays in L1 while the row
+     * blocks pass over it (B itself may not fit L1 in float64). */
+    for (int64_t j = 0; j < nfull; j += NR)
+        for (r = 0; r < rows6; r += 6) {
             if (ks == 1) NT_SUF(kern_rows)(K, A + r * rs, rs, B + j, ldb, C + r * ldc + j, ldc, acc);
             else NT_SUF(kern_cols)(K, A + r * rs, ks, B + j, ldb, C + r * ldc + j, ldc, acc);
         }
+    for (r = 0; r < rows6; r += 6) {
         if (padded) {
             NT_T tile[6 * 2 * NT_VL];
             if (ks == 1) NT_SUF(kern_rows)(K, A + r * rs, rs, bpad, NR, tile, NR, 0);
             else NT_SUF(kern_cols)(K, A + r * rs, ks, bpad, NR, tile, NR, 0);
             for (int i = 0; i < 6; i++) {
                 NT_T *c = C + (r + i) * ldc + nfull;
-                for (int64_t j = 0; j < rem; j++) c[j] = acc ? c[j] + tile[i * NR + j] : tile[i * NR + j];
+                for (int64_t jj = 0; jj < rem; jj++) c[jj] = acc ? c[jj] + tile[i * NR + jj] : tile[i * NR + jj];
             }
         } else if (rem > 0) {
             NT_SUF(kern_edge)(6, rem, K, A + r * rs, rs, ks, B + nfull, ldb, C + r * ldc + nfull, ldc, acc);
         }
     }
+    r = rows6;
     if (r < rows) NT_SUF(kern_edge)(rows - r, N, K, A + r * rs, rs, ks, B, ldb, C + r * ldc, ldc, acc);
 }
 
