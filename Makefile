@@ -8,7 +8,11 @@ BUILD ?= build
 CC ?= cc
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 # The OpenMP flavour of OpenBLAS shares libgomp's thread pool with our own loops.
-OB_PC := /usr/lib/$(MULTIARCH)/openblas-openmp/pkgconfig
+# Falls back to whatever `pkg-config openblas` finds when that flavour is absent.
+OB_PC := $(wildcard /usr/lib/$(MULTIARCH)/openblas-openmp/pkgconfig)
+ifeq ($(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --exists openblas && echo yes),)
+$(error OpenBLAS not found by pkg-config: run scripts/install-deps.sh (Debian: libopenblas-openmp-dev))
+endif
 OB_CFLAGS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --cflags openblas)
 OB_LIBDIR := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --variable=libdir openblas)
 OB_LIBS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --libs openblas) -Wl,-rpath,$(OB_LIBDIR)

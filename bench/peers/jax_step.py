@@ -59,6 +59,10 @@ def parse_args(argv=None):
     p.add_argument("--xla", default="eigen2",
                    help="XLA_FLAGS preset (%s) or a literal flag string; "
                         "'{threads}' is replaced by --threads" % ", ".join(XLA_PRESETS))
+    p.add_argument("--form", choices=["jaxpi", "aux"], default="jaxpi",
+                   help="jaxpi (default): separate jax.grad calls per derivative, as jaxpi writes "
+                        "them (XLA CSE merges what it can); aux: one nested chain of jax.grad with "
+                        "has_aux that hands the lower-order values up (u_t and u_x from one grad)")
     p.add_argument("--keep-openblas-env", action="store_true",
                    help="do not drop OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (jax does not use "
                         "OpenBLAS for this step)")
@@ -145,15 +149,40 @@ def main():
     u_xxxx_fn = jax.grad(jax.grad(u_xx_fn, argnums=2), argnums=2)
     pts = (None, 0, 0)
 
+    # --form aux: each level returns the next derivative and carries the lower ones.
+    def lvl1(p, t, x):
+        u = u_fn(p, t, x)
+        return u, u
+
+    def lvl2(p, t, x):
+        (u_t, u_x), u = jax.grad(lvl1, argnums=(1, 2), has_aux=True)(p, t, x)
+        return u_x, (u, u_t, u_x)
+
+    def lvl3(p, t, x):
+        u_xx, (u, u_t, u_x) = jax.grad(lvl2, argnums=2, has_aux=True)(p, t, x)
+        return u_xx, (u, u_t, u_x, u_xx)
+
+    def lvl4(p, t, x):
+        return jax.grad(lvl3, argnums=2, has_aux=True)(p, t, x)
+
+    def aux_terms(p, t, x):
+        if args.pde == "burgers":
+            return lvl3(p, t, x)[1] + (None,)
+        u_xxxx, (u, u_t, u_x, u_xx) = jax.grad(lvl4, argnums=2, has_aux=True)(p, t, x)
+        return u, u_t, u_x, u_xx, u_xxxx
+
     def loss_fn(p):
-        u = jax.vmap(u_fn, pts)(p, tc, xc)
-        u_t = jax.vmap(u_t_fn, pts)(p, tc, xc)
-        u_x = jax.vmap(u_x_fn, pts)(p, tc, xc)
-        u_xx = jax.vmap(u_xx_fn, pts)(p, tc, xc)
+        if args.form == "aux":
+            u, u_t, u_x, u_xx, u_xxxx = jax.vmap(aux_terms, pts)(p, tc, xc)
+        else:
+            u = jax.vmap(u_fn, pts)(p, tc, xc)
+            u_t = jax.vmap(u_t_fn, pts)(p, tc, xc)
+            u_x = jax.vmap(u_x_fn, pts)(p, tc, xc)
+            u_xx = jax.vmap(u_xx_fn, pts)(p, tc, xc)
+            u_xxxx = jax.vmap(u_xxxx_fn, pts)(p, tc, xc) if args.pde == "ks" else None
         if args.pde == "burgers":
             r = u_t + u * u_x - nu * u_xx
         else:
-            u_xxxx = jax.vmap(u_xxxx_fn, pts)(p, tc, xc)
             r = u_t + u * u_x + u_xx + u_xxxx
         ub = jax.vmap(u_fn, pts)(p, tb, xb)
         return jnp.mean(r ** 2) + jnp.mean((ub[:128] - u0) ** 2) + jnp.mean(ub[128:] ** 2)
@@ -204,12 +233,12 @@ def main():
     final_loss = float(loss)
 
     obl = os.environ.get("NT_PEER_OPENBLAS_ENV_BEFORE", "")
-    settings = (f"jit(step) donate; XLA_FLAGS='{os.environ.get('XLA_FLAGS', '')}'; "
+    settings = (f"form={args.form}; jit(step) donate; XLA_FLAGS='{os.environ.get('XLA_FLAGS', '')}'; "
                 f"affinity={sorted(os.sched_getaffinity(0))}"
                 + (f"; unset {obl} for this process" if obl and not args.keep_openblas_env else "")
                 + (f"; kept {obl}" if obl and args.keep_openblas_env else ""))
     out = {
-        "impl": "jax",
+        "impl": "jax" if args.form == "jaxpi" else "jax-aux",
         "pde": args.pde, "width": args.width, "depth": args.depth, "points": args.points,
         "dtype": args.dtype, "threads": args.threads,
         "ms_per_step": round(statistics.median(ms_all), 3),
