@@ -54,7 +54,12 @@ def parse_args(argv=None):
     p.add_argument("--seconds", type=float, default=3.0,
                    help="target total timed seconds when --steps is not given")
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--min-repeats", type=int, default=3,
+                   help="when a step is slower than --seconds/--repeats, repeats drop to fit "
+                        "--seconds but not below this")
+    p.add_argument("--warmup", type=int, default=3,
+                   help="untimed steps before timing, the first one included (it also measures "
+                        "first_step_ms: tracing/compilation for jax and torch.compile)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--xla", default="eigen2",
                    help="XLA_FLAGS preset (%s) or a literal flag string; "
@@ -218,13 +223,25 @@ def main():
     first_ms = (time.perf_counter() - tw0) * 1e3
     nw = max(args.warmup - 1, 1)
     tw = time.perf_counter()
-    for _ in range(nw):
+    done = 0
+    while done < nw:  # the extra warm-up steps stop early once they pass --seconds/2
         loss = run_step()
-    loss.block_until_ready()
-    est = (time.perf_counter() - tw) / nw
-    steps = args.steps if args.steps > 0 else max(2, int(round(args.seconds / max(args.repeats, 1) / est)))
+        loss.block_until_ready()
+        done += 1
+        if time.perf_counter() - tw > args.seconds / 2:
+            break
+    est = (time.perf_counter() - tw) / done
+    repeats = max(args.repeats, 1)
+    if args.steps > 0:
+        steps = args.steps
+    else:
+        # ~--seconds of timed work in all; a slow step gets 1 step per repeat and,
+        # if even that overshoots, fewer repeats (never below --min-repeats).
+        steps = max(1, int(round(args.seconds / repeats / est)))
+        if steps == 1 and est * repeats > args.seconds:
+            repeats = max(min(args.min_repeats, repeats), min(repeats, math.ceil(args.seconds / est)))
     ms_all = []
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(steps):
             loss = run_step()
@@ -243,7 +260,7 @@ def main():
         "dtype": args.dtype, "threads": args.threads,
         "ms_per_step": round(statistics.median(ms_all), 3),
         "ms_all": [round(x, 3) for x in ms_all],
-        "steps": steps, "repeats": args.repeats, "warmup": args.warmup,
+        "steps": steps, "repeats": repeats, "warmup": args.warmup,
         "first_step_ms": round(first_ms, 1),
         "loss0": loss0, "loss_final": final_loss,
         "versions": {"python": sys.version.split()[0], "jax": jax.__version__,
