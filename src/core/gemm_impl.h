@@ -3,12 +3,13 @@
 
 /* C[6 × 2·VL] (+)= A[6 × K] · B[K × 2·VL]. Two layouts of A, each with its own
  * addressing so that the compiler keeps every pointer in a register:
- * ROWS: A(r, k) = A[r·rs + k] (row-major A); COLS: A(r, k) = A[k·ks + r] (Gᵀ). */
-#define NT_KERN_BODY(LOAD)                                                                \
+ * ROWS: A(r, k) = A[r·rs + k] (row-major A); COLS: A(r, k) = A[k·ks + r] (Gᵀ).
+ * The variadic part of NT_KERN_BODY is extra loop-increment text (", ak += ks"). */
+#define NT_KERN_BODY(LOAD, ...)                                                           \
     NT_V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};                \
     NT_V c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};                \
     const NT_T *bk = B;                                                                   \
-    for (int64_t k = 0; k < K; k++, bk += ldb) {                                          \
+    for (int64_t k = 0; k < K; k++, bk += ldb __VA_ARGS__) {                                  \
         NT_V b0 = *(const NT_V *)bk, b1 = *(const NT_V *)(bk + NT_VL), x;                \
         x = LOAD(0) - (NT_V){0}; c00 += x * b0; c01 += x * b1;                            \
         x = LOAD(1) - (NT_V){0}; c10 += x * b0; c11 += x * b1;                            \
@@ -32,7 +33,7 @@ __attribute__((noinline)) static void NT_SUF(kern_rows)(int64_t K, const NT_T *A
     const NT_T *a0 = A, *a1 = A + rs, *a2 = A + 2 * rs, *a3 = A + 3 * rs, *a4 = A + 4 * rs,
                *a5 = A + 5 * rs;
 #define NT_LOAD_ROWS(r) a##r[k]
-    NT_KERN_BODY(NT_LOAD_ROWS)
+    NT_KERN_BODY(NT_LOAD_ROWS, )
 #undef NT_LOAD_ROWS
 }
 
@@ -40,22 +41,9 @@ __attribute__((noinline)) static void NT_SUF(kern_cols)(int64_t K, const NT_T *A
                                      int64_t ldb, NT_T *C, int64_t ldc, int acc)
 {
     const NT_T *ak = A;
-    {
-        NT_V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
-        NT_V c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-        const NT_T *bk = B;
-        for (int64_t k = 0; k < K; k++, bk += ldb, ak += ks) {
-            NT_V b0 = *(const NT_V *)bk, b1 = *(const NT_V *)(bk + NT_VL), x;
-            x = ak[0] - (NT_V){0}; c00 += x * b0; c01 += x * b1;
-            x = ak[1] - (NT_V){0}; c10 += x * b0; c11 += x * b1;
-            x = ak[2] - (NT_V){0}; c20 += x * b0; c21 += x * b1;
-            x = ak[3] - (NT_V){0}; c30 += x * b0; c31 += x * b1;
-            x = ak[4] - (NT_V){0}; c40 += x * b0; c41 += x * b1;
-            x = ak[5] - (NT_V){0}; c50 += x * b0; c51 += x * b1;
-        }
-        NT_STORE(0, c00, c01); NT_STORE(1, c10, c11); NT_STORE(2, c20, c21);
-        NT_STORE(3, c30, c31); NT_STORE(4, c40, c41); NT_STORE(5, c50, c51);
-    }
+#define NT_LOAD_COLS(r) ak[r]
+    NT_KERN_BODY(NT_LOAD_COLS, , ak += ks)
+#undef NT_LOAD_COLS
 }
 #undef NT_STORE
 #undef NT_KERN_BODY
