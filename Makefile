@@ -17,15 +17,23 @@ OB_CFLAGS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --cflags openblas)
 OB_LIBDIR := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --variable=libdir openblas)
 OB_LIBS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --libs openblas) -Wl,-rpath,$(OB_LIBDIR)
 
+# libyaml (problem files) and libpng (figures), both Debian packages.
+EXT_PC := yaml-0.1 libpng
+ifneq ($(shell pkg-config --exists $(EXT_PC) && echo yes),yes)
+$(error libyaml or libpng not found by pkg-config: run scripts/install-deps.sh (Debian: libyaml-dev libpng-dev))
+endif
+EXT_CFLAGS := $(shell pkg-config --cflags $(EXT_PC))
+EXT_LIBS := $(shell pkg-config --libs $(EXT_PC))
+
 OPT ?= -O3 -march=x86-64-v3 -mtune=native -ffp-contract=fast
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
-CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) -fopenmp $(WARN) -Iinclude -Isrc $(OB_CFLAGS) $(CFLAGS_EXTRA)
-LDLIBS := $(OB_LIBS) -fopenmp -lm $(LDFLAGS_EXTRA)
+CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) -fopenmp $(WARN) -Iinclude -Isrc $(OB_CFLAGS) $(EXT_CFLAGS) $(CFLAGS_EXTRA)
+LDLIBS := $(EXT_LIBS) $(OB_LIBS) -fopenmp -lm $(LDFLAGS_EXTRA)
 
-LIB_SRC := $(wildcard src/core/*.c src/ad/*.c src/nn/*.c src/optim/*.c src/io/*.c src/pinn/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/ad/*.c src/nn/*.c src/optim/*.c src/io/*.c src/pinn/*.c src/solvers/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
