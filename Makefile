@@ -26,7 +26,7 @@ EXT_CFLAGS := $(shell pkg-config --cflags $(EXT_PC))
 EXT_LIBS := $(shell pkg-config --libs $(EXT_PC))
 
 OPT ?= -O3 -march=x86-64-v3 -mtune=native -ffp-contract=fast
-WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif

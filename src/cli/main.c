@@ -1,6 +1,7 @@
-/* main.c — the `noether` command. For now: `noether demo burgers|ks`, the built-in
- * PINN demo, which trains and reports the relative L2 error against a reference. */
+/* main.c — the `noether` command: train / predict / eval on problem files and run
+ * folders, and the built-in demo. */
 #include "pinn/demo.h"
+#include "pinn/run.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +15,12 @@ static void usage_main(FILE *f)
             "noether %s — physics-informed neural networks in C\n\n"
             "usage: noether <command> [options]\n\n"
             "commands:\n"
-            "  demo burgers|ks   train the built-in PINN and report its error\n"
+            "  train FILE        train a PINN from a YAML problem file; writes a run folder\n"
+            "  predict DIR       evaluate a trained run at the points of a CSV file\n"
+            "  eval DIR          recompute a run's errors against its (or another) reference\n"
+            "  demo burgers|ks   train the built-in PINN (no problem file) and report its error\n"
             "  version           print the version\n\n"
+            "Start with: noether train problems/burgers.yaml\n"
             "Run 'noether <command> --help' for the options of a command.\n",
             NT_VERSION_STRING);
 }
@@ -174,6 +179,150 @@ static int cmd_demo(int argc, char **argv)
     return 0;
 }
 
+static void usage_train(FILE *f)
+{
+    fprintf(f,
+            "usage: noether train FILE.yaml [options]\n"
+            "       noether train --resume DIR [--threads N]\n\n"
+            "Trains the PINN described by the problem file and writes the run folder:\n"
+            "problem.yaml (as used), checkpoint.ntc, history.csv, predictions.csv,\n"
+            "summary.json, solution.png, loss.png. Ctrl-C saves a checkpoint and stops;\n"
+            "--resume continues it and gives the same result as an uninterrupted run.\n\n"
+            "options:\n"
+            "  --out DIR          run folder (default runs/<problem name>)\n"
+            "  --threads N        threads for OpenMP and OpenBLAS (default: all cores)\n"
+            "  --seed S           override the problem's seed\n"
+            "  --dtype D          override the dtype: float32 or float64\n"
+            "  --time-limit S     stop training after S seconds (results are still written)\n"
+            "  --resume DIR       continue an interrupted run\n"
+            "  --progress MODE    bar, lines or auto (default: a bar on a terminal)\n");
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    nt_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.seed = -1;
+    o.dtype = -1;
+    o.progress = -1;
+    if (argc < 1) {
+        usage_train(stderr);
+        return 2;
+    }
+    int64_t v;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage_train(stdout);
+            return 0;
+        }
+        if (a[0] != '-') {
+            if (o.problem) {
+                fprintf(stderr, "noether train: more than one problem file ('%s', '%s')\n", o.problem, a);
+                return 2;
+            }
+            o.problem = a;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "noether train: unknown option or missing value: '%s' (see noether train --help)\n", a);
+            return 2;
+        }
+        const char *val = argv[++i];
+        if (!strcmp(a, "--out")) o.out_dir = val;
+        else if (!strcmp(a, "--resume")) o.resume_dir = val;
+        else if (!strcmp(a, "--threads")) { if (parse_i64(a, val, 1, 1024, &v)) return 2; o.threads = (int)v; }
+        else if (!strcmp(a, "--seed")) { if (parse_i64(a, val, 0, INT64_MAX, &v)) return 2; o.seed = v; }
+        else if (!strcmp(a, "--dtype")) {
+            nt_dtype dt;
+            if (nt_dtype_parse(val, &dt)) { fprintf(stderr, "noether: %s\n", nt_error_msg()); return 2; }
+            o.dtype = (int)dt;
+        } else if (!strcmp(a, "--time-limit")) { if (parse_f64(a, val, 0, 1e9, &o.time_limit)) return 2; }
+        else if (!strcmp(a, "--stop-after")) { if (parse_i64(a, val, 1, INT64_MAX, &o.stop_after)) return 2; }
+        else if (!strcmp(a, "--progress")) {
+            if (!strcmp(val, "bar")) o.progress = 1;
+            else if (!strcmp(val, "lines")) o.progress = 0;
+            else if (!strcmp(val, "auto")) o.progress = -1;
+            else { fprintf(stderr, "noether train: --progress expects bar, lines or auto, got '%s'\n", val); return 2; }
+        } else {
+            fprintf(stderr, "noether train: unknown option '%s' (see noether train --help)\n", a);
+            return 2;
+        }
+    }
+    if (o.resume_dir && (o.problem || o.seed >= 0 || o.dtype >= 0 || o.out_dir)) {
+        fprintf(stderr, "noether train: --resume continues a run as it was; it takes no problem file, --out, --seed or --dtype\n");
+        return 2;
+    }
+    if (!o.resume_dir && !o.problem) {
+        fprintf(stderr, "noether train: no problem file given (see noether train --help)\n");
+        return 2;
+    }
+    return nt_run_train(&o);
+}
+
+static void usage_predict(FILE *f)
+{
+    fprintf(f,
+            "usage: noether predict DIR --points IN.csv [--out OUT.csv]\n\n"
+            "Evaluates the model of the run folder DIR at the points of IN.csv (one column\n"
+            "per domain variable, named like them) and writes the points with one column per\n"
+            "field to OUT.csv (default: standard output).\n");
+}
+
+static int cmd_predict(int argc, char **argv)
+{
+    const char *dir = NULL, *in = NULL, *out = NULL;
+    if (argc < 1) {
+        usage_predict(stderr);
+        return 2;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage_predict(stdout); return 0; }
+        if (a[0] != '-') { dir = a; continue; }
+        if (i + 1 >= argc) { fprintf(stderr, "noether predict: missing value for '%s'\n", a); return 2; }
+        if (!strcmp(a, "--points")) in = argv[++i];
+        else if (!strcmp(a, "--out")) out = argv[++i];
+        else { fprintf(stderr, "noether predict: unknown option '%s' (see noether predict --help)\n", a); return 2; }
+    }
+    if (!dir || !in) {
+        fprintf(stderr, "noether predict: needs a run folder and --points IN.csv\n");
+        return 2;
+    }
+    if (nt_threads_get() < 1) nt_threads_set(1);
+    return nt_run_predict(dir, in, out);
+}
+
+static void usage_eval(FILE *f)
+{
+    fprintf(f,
+            "usage: noether eval DIR [--reference FILE.csv]\n\n"
+            "Recomputes the relative L2 errors of the run in DIR against its reference, or\n"
+            "against FILE.csv (columns named like the domain variables and fields).\n");
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    const char *dir = NULL, *ref = NULL;
+    if (argc < 1) {
+        usage_eval(stderr);
+        return 2;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage_eval(stdout); return 0; }
+        if (a[0] != '-') { dir = a; continue; }
+        if (i + 1 >= argc) { fprintf(stderr, "noether eval: missing value for '%s'\n", a); return 2; }
+        if (!strcmp(a, "--reference")) ref = argv[++i];
+        else { fprintf(stderr, "noether eval: unknown option '%s' (see noether eval --help)\n", a); return 2; }
+    }
+    if (!dir) {
+        fprintf(stderr, "noether eval: needs a run folder\n");
+        return 2;
+    }
+    return nt_run_eval(dir, ref);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -185,6 +334,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "predict")) return cmd_predict(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     fprintf(stderr, "noether: unknown command '%s'\n\n", argv[1]);
     usage_main(stderr);
     return 2;

@@ -1,0 +1,652 @@
+/* pinn.c — network, points, loss, prediction and reference errors of a problem.
+ *
+ * One loss evaluation: the residual points are processed in chunks; each chunk's
+ * jet forward gives every derivative the PDE names (one stacked GEMM per layer),
+ * the compiled residual expressions run on the tape, and one reverse pass adds the
+ * chunk's share of the gradient. The condition and data terms ride along with the
+ * first chunk. */
+#include "pinn/pinn.h"
+#include "core/internal.h"
+#include "solvers/solvers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------ */
+/* Jet specs                                                                        */
+
+typedef struct spec_ctx {
+    nt_jet_spec *s;
+    int nv;           /* domain variables; counts[nv] is the normal pseudo-variable */
+    int normal_needed;
+    nt_status st;
+} spec_ctx;
+
+static void spec_add(void *user, int field, const int *counts)
+{
+    (void)field;
+    spec_ctx *c = user;
+    int cc[NT_JET_MAX_DIM] = {0};
+    for (int v = 0; v < c->nv; v++) cc[v] = counts[v];
+    if (counts[c->nv]) c->normal_needed = 1;
+    if (nt_jet_spec_add(c->s, cc) < 0) c->st = NT_ERR_ARG;
+}
+
+static nt_status build_specs(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars;
+    nt_jet_spec_init(&m->rspec, D);
+    nt_jet_spec_init(&m->cspec, D);
+    spec_ctx rc = {&m->rspec, D, 0, NT_OK}, cc = {&m->cspec, D, 0, NT_OK};
+    for (int k = 0; k < p->n_pde; k++) nt_expr_visit_fields(&p->pde[k], spec_add, &rc);
+    for (int c = 0; c < p->n_cond; c++) {
+        const nt_condition *cd = &p->cond[c];
+        if (cd->kind == NT_COND_PERIODIC) {
+            if (cd->periodic_order > 0) {
+                int counts[NT_JET_MAX_DIM] = {0};
+                counts[cd->periodic_var] = 1;
+                if (nt_jet_spec_add(&m->cspec, counts) < 0) cc.st = NT_ERR_ARG;
+            }
+            continue;
+        }
+        cc.normal_needed = 0;
+        nt_expr_visit_fields(&cd->residual, spec_add, &cc);
+        if (cc.normal_needed)
+            for (int f = 0; f < cd->n_faces; f++) {
+                int counts[NT_JET_MAX_DIM] = {0};
+                counts[cd->faces[f].var] = 1;
+                if (nt_jet_spec_add(&m->cspec, counts) < 0) cc.st = NT_ERR_ARG;
+            }
+    }
+    if (rc.st || cc.st) return nt_set_error(NT_ERR_ARG, "too many derivative streams: %s", nt_error_msg());
+    nt_status st = nt_jet_spec_build(&m->rspec);
+    return st ? st : nt_jet_spec_build(&m->cspec);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Points                                                                           */
+
+static nt_status sample_res(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    return nt_sample_box(p->sampler, p->env.n_vars, p->lo, p->hi, m->n_res, &m->rng, m->x_res);
+}
+
+/* Face measure (product of the other extents); 1 for a point face. */
+static double face_measure(const nt_problem *p, int var)
+{
+    double a = 1;
+    for (int v = 0; v < p->env.n_vars; v++)
+        if (v != var) a *= p->hi[v] - p->lo[v];
+    return a;
+}
+
+static nt_status sample_cond(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars;
+    int64_t row = 0;
+    nt_status st;
+    for (int c = 0; c < p->n_cond; c++) {
+        const nt_condition *cd = &p->cond[c];
+        if (cd->kind == NT_COND_PERIODIC) {
+            int64_t n = cd->n_points;
+            double *a = m->x_cond + row * D, *b = a + n * D;
+            if ((st = nt_sample_box(p->sampler, D, p->lo, p->hi, n, &m->rng, a))) return st;
+            memcpy(b, a, (size_t)(n * D) * sizeof(double));
+            for (int64_t i = 0; i < n; i++) {
+                a[i * D + cd->periodic_var] = p->lo[cd->periodic_var];
+                b[i * D + cd->periodic_var] = p->hi[cd->periodic_var];
+            }
+            m->cond_off[c][0] = row;
+            m->cond_off[c][1] = row + n;
+            m->cond_off[c][2] = row + 2 * n;
+            row += 2 * n;
+            continue;
+        }
+        double total = 0;
+        for (int f = 0; f < cd->n_faces; f++) total += face_measure(p, cd->faces[f].var);
+        int64_t left = cd->n_points;
+        for (int f = 0; f < cd->n_faces; f++) {
+            int64_t n = f == cd->n_faces - 1 ? left
+                                             : (int64_t)llround((double)cd->n_points * face_measure(p, cd->faces[f].var) / total);
+            n = NT_MAX(n, 1);
+            if (f < cd->n_faces - 1) n = NT_MIN(n, left - (cd->n_faces - 1 - f));
+            n = NT_MAX(n, 1);
+            left -= n;
+            double *a = m->x_cond + row * D;
+            if ((st = nt_sample_box(p->sampler, D, p->lo, p->hi, n, &m->rng, a))) return st;
+            int v = cd->faces[f].var;
+            for (int64_t i = 0; i < n; i++) a[i * D + v] = cd->faces[f].side ? p->hi[v] : p->lo[v];
+            m->cond_off[c][f] = row;
+            row += n;
+        }
+        m->cond_off[c][cd->n_faces] = row;
+    }
+    m->n_cond_pts = row;
+    return NT_OK;
+}
+
+static int64_t cond_rows(const nt_problem *p)
+{
+    int64_t r = 0;
+    for (int c = 0; c < p->n_cond; c++)
+        r += p->cond[c].kind == NT_COND_PERIODIC ? 2 * p->cond[c].n_points
+                                                 : NT_MAX(p->cond[c].n_points, p->cond[c].n_faces);
+    return r;
+}
+
+/* Reads observations: columns named like the domain variables and some fields. */
+static nt_status load_data(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, F = p->env.n_fields;
+    nt_csv c;
+    nt_status st = nt_csv_read(&c, p->data_path);
+    if (st) return st;
+    int vc[NT_EXPR_MAX_VARS], fc[NT_EXPR_MAX_FIELDS], nf = 0;
+    for (int v = 0; v < D; v++)
+        if ((vc[v] = nt_csv_col(&c, p->env.vars[v])) < 0) {
+            nt_csv_free(&c);
+            return nt_set_error(NT_ERR_FORMAT, "%s:1:1: data file has no column '%s' (a domain variable)", p->data_path, p->env.vars[v]);
+        }
+    for (int f = 0; f < F; f++) nf += (fc[f] = nt_csv_col(&c, p->env.fields[f])) >= 0;
+    if (!nf) {
+        nt_csv_free(&c);
+        return nt_set_error(NT_ERR_FORMAT, "%s:1:1: data file has no column named like a field (%s...)", p->data_path, p->env.fields[0]);
+    }
+    int64_t n = p->data_points > 0 ? NT_MIN(p->data_points, c.rows) : c.rows;
+    int64_t *perm = malloc((size_t)c.rows * sizeof *perm);
+    m->x_data = malloc((size_t)(n * D) * sizeof(double));
+    m->u_data = malloc((size_t)(n * F) * sizeof(double));
+    if (!perm || !m->x_data || !m->u_data) {
+        free(perm);
+        nt_csv_free(&c);
+        return nt_set_error(NT_ERR_NOMEM, "out of memory for observations");
+    }
+    /* a random subset (partial Fisher–Yates) from its own stream of the seed */
+    nt_rng r;
+    nt_rng_init(&r, p->seed ^ 0x9e3779b97f4a7c15ull);
+    for (int64_t i = 0; i < c.rows; i++) perm[i] = i;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t j = i + (int64_t)(nt_rng_uniform(&r) * (double)(c.rows - i));
+        int64_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const double *row = c.data + perm[i] * c.ncols;
+        for (int v = 0; v < D; v++) m->x_data[i * D + v] = row[vc[v]];
+        for (int f = 0; f < F; f++) m->u_data[i * F + f] = fc[f] >= 0 ? row[fc[f]] : NAN;
+    }
+    /* noise: noise × std of each field, as in Raissi et al. */
+    for (int f = 0; f < F && p->data_noise > 0; f++) {
+        if (fc[f] < 0) continue;
+        double s1 = 0, s2 = 0;
+        for (int64_t i = 0; i < n; i++) s1 += m->u_data[i * F + f];
+        s1 /= (double)n;
+        for (int64_t i = 0; i < n; i++) s2 += (m->u_data[i * F + f] - s1) * (m->u_data[i * F + f] - s1);
+        double sd = sqrt(s2 / (double)NT_MAX(n - 1, 1));
+        for (int64_t i = 0; i < n; i++) m->u_data[i * F + f] += p->data_noise * sd * nt_rng_normal(&r);
+    }
+    m->n_data = n;
+    free(perm);
+    nt_csv_free(&c);
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Reference                                                                        */
+
+static nt_status ref_alloc(nt_pinn *m, int64_t n)
+{
+    int D = m->prob->env.n_vars, F = m->prob->env.n_fields;
+    free(m->ref_x);
+    free(m->ref_u);
+    free(m->ref_pred);
+    m->ref_x = malloc((size_t)(n * D) * sizeof(double));
+    m->ref_u = malloc((size_t)(n * F) * sizeof(double));
+    m->ref_pred = malloc((size_t)(n * F) * sizeof(double));
+    m->n_ref = n;
+    if (!m->ref_x || !m->ref_u || !m->ref_pred) return nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
+    return NT_OK;
+}
+
+/* Product grid, last variable fastest. */
+static nt_status ref_grid(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars;
+    int64_t n = 1;
+    for (int v = 0; v < D; v++) n *= p->ref_grid[v];
+    nt_status st = ref_alloc(m, n);
+    if (st) return st;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = i;
+        for (int v = D - 1; v >= 0; v--) {
+            int k = (int)(r % p->ref_grid[v]);
+            r /= p->ref_grid[v];
+            m->ref_x[i * D + v] = p->lo[v] + (p->hi[v] - p->lo[v]) * k / (p->ref_grid[v] - 1);
+        }
+    }
+    for (int v = 0; v < D; v++) m->ref_dims[v] = p->ref_grid[v];
+    return NT_OK;
+}
+
+/* Detects a product grid in file order (any variable order is accepted when the
+ * points enumerate the grid with some variable fastest). Sets ref_dims or zeros. */
+static void detect_grid(nt_pinn *m)
+{
+    int D = m->prob->env.n_vars;
+    memset(m->ref_dims, 0, sizeof m->ref_dims);
+    if (D > 3) return;
+    int64_t total = 1;
+    int cnt[NT_EXPR_MAX_VARS];
+    for (int v = 0; v < D; v++) {
+        /* count distinct values (sorted copy) */
+        double *tmp = malloc((size_t)m->n_ref * sizeof(double));
+        if (!tmp) return;
+        for (int64_t i = 0; i < m->n_ref; i++) tmp[i] = m->ref_x[i * D + v];
+        int64_t k = 0;
+        for (int64_t i = 0; i < m->n_ref; i++) {
+            int seen = 0;
+            for (int64_t j = 0; j < k && j < 4096; j++)
+                if (tmp[j] == tmp[i]) { seen = 1; break; }
+            if (!seen) {
+                if (k >= 4096) { free(tmp); return; }
+                tmp[k++] = tmp[i];
+            }
+        }
+        free(tmp);
+        cnt[v] = (int)k;
+        total *= k;
+    }
+    if (total != m->n_ref) return;
+    for (int v = 0; v < D; v++) m->ref_dims[v] = cnt[v];
+}
+
+nt_status nt_pinn_load_reference_file(nt_pinn *m, const char *path)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, F = p->env.n_fields;
+    nt_csv c;
+    nt_status st = nt_csv_read(&c, path);
+    if (st) return st;
+    int vc[NT_EXPR_MAX_VARS], fc[NT_EXPR_MAX_FIELDS], nf = 0;
+    for (int v = 0; v < D; v++)
+        if ((vc[v] = nt_csv_col(&c, p->env.vars[v])) < 0) {
+            nt_csv_free(&c);
+            return nt_set_error(NT_ERR_FORMAT, "%s:1:1: reference has no column '%s' (a domain variable)", path, p->env.vars[v]);
+        }
+    for (int f = 0; f < F; f++) nf += (fc[f] = nt_csv_col(&c, p->env.fields[f])) >= 0;
+    if (!nf) {
+        nt_csv_free(&c);
+        return nt_set_error(NT_ERR_FORMAT, "%s:1:1: reference has no column named like a field", path);
+    }
+    if ((st = ref_alloc(m, c.rows))) {
+        nt_csv_free(&c);
+        return st;
+    }
+    for (int64_t i = 0; i < c.rows; i++) {
+        const double *row = c.data + i * c.ncols;
+        for (int v = 0; v < D; v++) m->ref_x[i * D + v] = row[vc[v]];
+        for (int f = 0; f < F; f++) m->ref_u[i * F + f] = fc[f] >= 0 ? row[fc[f]] : NAN;
+    }
+    for (int f = 0; f < F; f++) m->ref_has[f] = fc[f] >= 0;
+    nt_csv_free(&c);
+    detect_grid(m);
+    return NT_OK;
+}
+
+static nt_status load_reference(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, F = p->env.n_fields;
+    nt_status st;
+    switch (p->ref_kind) {
+    case NT_REF_NONE:
+        return NT_OK;
+    case NT_REF_FILE:
+        return nt_pinn_load_reference_file(m, p->ref_path);
+    case NT_REF_COLE_HOPF: {
+        if ((st = ref_grid(m))) return st;
+        int ix = p->time_var == 0 ? 1 : 0, it = p->time_var;
+        double *x = malloc((size_t)m->n_ref * sizeof(double)), *t = malloc((size_t)m->n_ref * sizeof(double));
+        if (!x || !t) {
+            free(x);
+            free(t);
+            return nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
+        }
+        for (int64_t i = 0; i < m->n_ref; i++) {
+            x[i] = m->ref_x[i * D + ix];
+            t[i] = m->ref_x[i * D + it];
+        }
+        st = nt_burgers_cole_hopf(p->ref_nu, x, t, m->n_ref, m->ref_u);
+        free(x);
+        free(t);
+        m->ref_has[0] = 1;
+        return st;
+    }
+    case NT_REF_EXACT: {
+        if ((st = ref_grid(m))) return st;
+        double *col = malloc((size_t)m->n_ref * sizeof(double)), unk[NT_EXPR_MAX_UNKNOWNS];
+        if (!col) return nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
+        for (int k = 0; k < p->env.n_unknowns; k++)
+            unk[k] = isfinite(p->unknown_true[k]) ? p->unknown_true[k] : p->unknown_init[k];
+        for (int f = 0; f < F; f++) {
+            m->ref_has[f] = p->ref_has[f];
+            for (int64_t i = 0; i < m->n_ref; i++) col[i] = NAN;
+            if (p->ref_has[f] && (st = nt_expr_eval(&p->ref_exact[f], m->n_ref, m->ref_x, unk, NULL, col))) {
+                free(col);
+                return st;
+            }
+            for (int64_t i = 0; i < m->n_ref; i++) m->ref_u[i * F + f] = col[i];
+        }
+        free(col);
+        return NT_OK;
+    }
+    }
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Init                                                                             */
+
+nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
+{
+    memset(m, 0, sizeof *m);
+    m->prob = p;
+    m->dtype = p->dtype;
+    int D = p->env.n_vars, F = p->env.n_fields;
+    nt_rng_init(&m->rng, p->seed);
+    int64_t np = (int64_t)p->width * (p->width + 1) * (p->depth + 1) + (int64_t)(D + F + 1) * (p->width + 1) +
+                 p->env.n_unknowns + 64;
+    nt_status st = nt_params_init(&m->params, p->dtype, np);
+    if (st) return st;
+    nt_mlp_config mc = {D, F, p->width, p->depth, p->act, NT_INIT_GLOROT_NORMAL};
+    if ((st = nt_mlp_init(&m->mlp, &mc, &m->params, &m->rng))) goto fail;
+    for (int k = 0; k < p->env.n_unknowns; k++) {
+        m->unk[k] = nt_params_add(&m->params, p->env.unknowns[k], 1, 1);
+        if (!m->unk[k]) {
+            st = nt_set_error(NT_ERR_ARG, "parameter capacity exceeded");
+            goto fail;
+        }
+        nt_tensor_set(m->unk[k], 0, p->unknown_log[k] ? log(p->unknown_init[k]) : p->unknown_init[k]);
+    }
+    for (int v = 0; v < D; v++) {
+        m->in_scale[v] = 2.0 / (p->hi[v] - p->lo[v]);
+        m->in_shift[v] = -(p->hi[v] + p->lo[v]) / (p->hi[v] - p->lo[v]);
+    }
+    if ((st = build_specs(m))) goto fail;
+    if ((st = nt_tape_init(&m->tape, 0))) goto fail;
+    m->n_res = p->n_res;
+    m->x_res = malloc((size_t)(m->n_res * D) * sizeof(double));
+    m->x_cond = malloc((size_t)(NT_MAX(cond_rows(p), 1) * D) * sizeof(double));
+    if (!m->x_res || !m->x_cond) {
+        st = nt_set_error(NT_ERR_NOMEM, "out of memory for the points");
+        goto fail;
+    }
+    if ((st = sample_res(m)) || (st = sample_cond(m))) goto fail;
+    if (p->data_path[0] && (st = load_data(m))) goto fail;
+    if ((st = load_reference(m))) goto fail;
+    /* loss terms */
+    int T = 0;
+    for (int k = 0; k < p->n_pde; k++) {
+        if (p->n_pde == 1) snprintf(m->term_name[T], 64, "pde");
+        else snprintf(m->term_name[T], 64, "pde%d", k + 1);
+        m->term_weight[T++] = p->pde_weight;
+    }
+    for (int c = 0; c < p->n_cond; c++) {
+        snprintf(m->term_name[T], 64, "%s", p->cond[c].label);
+        m->term_weight[T++] = p->cond[c].weight;
+    }
+    if (m->n_data) {
+        snprintf(m->term_name[T], 64, "data");
+        m->term_weight[T++] = p->data_weight;
+    }
+    m->n_terms = T;
+    return NT_OK;
+fail:
+    nt_pinn_free(m);
+    return st;
+}
+
+void nt_pinn_free(nt_pinn *m)
+{
+    nt_tape_free(&m->tape);
+    nt_jet_spec_free(&m->rspec);
+    nt_jet_spec_free(&m->cspec);
+    nt_params_free(&m->params);
+    free(m->x_res);
+    free(m->x_cond);
+    free(m->x_data);
+    free(m->u_data);
+    free(m->ref_x);
+    free(m->ref_u);
+    free(m->ref_pred);
+    memset(m, 0, sizeof *m);
+}
+
+nt_status nt_pinn_resample(nt_pinn *m) { return sample_res(m); }
+
+double nt_pinn_unknown(const nt_pinn *m, int k)
+{
+    double th = nt_tensor_get(m->unk[k], 0);
+    return m->prob->unknown_log[k] ? exp(th) : th;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Loss                                                                             */
+
+static nt_tensor *normalize(nt_pinn *m, nt_tensor *x, int64_t value_rows)
+{
+    nt_tape *t = &m->tape;
+    int D = m->prob->env.n_vars;
+    double W[NT_EXPR_MAX_VARS * NT_EXPR_MAX_VARS] = {0};
+    for (int v = 0; v < D; v++) W[v * D + v] = m->in_scale[v];
+    nt_tensor *Wt = nt_tensor_from_f64(t, m->dtype, D, D, W);
+    nt_tensor *bt = nt_tensor_from_f64(t, m->dtype, 1, D, m->in_shift);
+    return nt_linear(t, x, Wt, bt, value_rows);
+}
+
+/* Field callback: rows [r0, r0 + n) of a stacked jet with N rows per stream. */
+typedef struct field_ctx {
+    nt_pinn *m;
+    nt_tape *t;
+    const nt_jet_spec *s;
+    nt_tensor *jet;
+    int64_t N, r0, n;
+    int nv;
+    int normal_var, normal_sign; /* for u_n on one face */
+} field_ctx;
+
+static nt_tensor *field_cb(void *user, int field, const int *counts)
+{
+    field_ctx *c = user;
+    int cc[NT_JET_MAX_DIM] = {0};
+    double sign = 1;
+    for (int v = 0; v < c->nv; v++) cc[v] = counts[v];
+    if (counts[c->nv]) {
+        if (c->normal_var < 0) return NULL;
+        cc[c->normal_var] += counts[c->nv];
+        sign = c->normal_sign;
+    }
+    int s = nt_jet_spec_find(c->s, cc);
+    if (s < 0) {
+        nt_set_error(NT_ERR_ARG, "derivative stream missing from the jet spec");
+        return NULL;
+    }
+    nt_tensor *r = nt_slice2(c->t, c->jet, s * c->N + c->r0, s * c->N + c->r0 + c->n, field, field + 1);
+    return sign == 1 ? r : nt_scale(c->t, r, sign, 0);
+}
+
+static void bind_coords(nt_pinn *m, nt_expr_bind *b, nt_tensor *x, int64_t r0, int64_t n)
+{
+    int D = m->prob->env.n_vars;
+    for (int v = 0; v < D; v++) b->coord[v] = nt_slice2(&m->tape, x, r0, r0 + n, v, v + 1);
+    b->n = n;
+}
+
+static void bind_unknowns(nt_pinn *m, nt_expr_bind *b)
+{
+    for (int k = 0; k < m->prob->env.n_unknowns; k++)
+        b->unknown[k] = m->prob->unknown_log[k] ? nt_exp(&m->tape, m->unk[k]) : m->unk[k];
+}
+
+/* Condition and data terms (added to *l); fills m->term from index T0. */
+static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
+{
+    const nt_problem *p = m->prob;
+    nt_tape *t = &m->tape;
+    int D = p->env.n_vars, F = p->env.n_fields, T = T0;
+    if (p->n_cond) {
+        int64_t N = m->n_cond_pts;
+        nt_tensor *x = nt_tensor_from_f64(t, m->dtype, N, D, m->x_cond);
+        nt_tensor *jet = nt_mlp_jet(&m->mlp, t, &m->cspec, normalize(m, nt_jet_input(t, &m->cspec, x), N));
+        NT_ASSERT(jet != NULL, nt_error_msg());
+        for (int c = 0; c < p->n_cond; c++, T++) {
+            const nt_condition *cd = &p->cond[c];
+            nt_tensor *lc = NULL;
+            if (cd->kind == NT_COND_PERIODIC) {
+                int64_t a = m->cond_off[c][0], b = m->cond_off[c][1], n = b - a;
+                int counts[NT_JET_MAX_DIM] = {0};
+                for (int o = 0; o <= cd->periodic_order; o++) {
+                    counts[cd->periodic_var] = o;
+                    int s = nt_jet_spec_find(&m->cspec, counts);
+                    for (int f = 0; f < F; f++) {
+                        nt_tensor *ua = nt_slice2(t, jet, s * N + a, s * N + a + n, f, f + 1);
+                        nt_tensor *ub = nt_slice2(t, jet, s * N + b, s * N + b + n, f, f + 1);
+                        nt_tensor *e = nt_mean_sq(t, nt_sub(t, ua, ub));
+                        lc = lc ? nt_add(t, lc, e) : e;
+                    }
+                }
+            } else {
+                int64_t total = m->cond_off[c][cd->n_faces] - m->cond_off[c][0];
+                for (int f = 0; f < cd->n_faces; f++) {
+                    int64_t r0 = m->cond_off[c][f], n = m->cond_off[c][f + 1] - r0;
+                    field_ctx fc = {m, t, &m->cspec, jet, N, r0, n, D, cd->faces[f].var, cd->faces[f].side ? 1 : -1};
+                    nt_expr_bind b;
+                    memset(&b, 0, sizeof b);
+                    b.dtype = m->dtype;
+                    b.field = field_cb;
+                    b.user = &fc;
+                    bind_coords(m, &b, x, r0, n);
+                    bind_unknowns(m, &b);
+                    nt_tensor *r = nt_expr_compile(&cd->residual, t, &b);
+                    NT_ASSERT(r != NULL, nt_error_msg());
+                    /* mean over all of the condition's points */
+                    nt_tensor *e = nt_scale(t, nt_mean_sq(t, r), (double)n / (double)total, 0);
+                    lc = lc ? nt_add(t, lc, e) : e;
+                }
+            }
+            m->term[T] = nt_tensor_get(lc, 0);
+            l = nt_add(t, l, nt_scale(t, lc, cd->weight, 0));
+        }
+    }
+    if (m->n_data) {
+        nt_tensor *x = nt_tensor_from_f64(t, m->dtype, m->n_data, D, m->x_data);
+        nt_tensor *u = nt_mlp_forward(&m->mlp, t, normalize(m, x, m->n_data));
+        nt_tensor *ld = NULL;
+        for (int f = 0; f < F; f++) {
+            if (!(m->u_data[f] == m->u_data[f])) continue; /* field not observed */
+            nt_tensor *obs = nt_tensor_new2(t, m->dtype, m->n_data, 1);
+            for (int64_t i = 0; i < m->n_data; i++) nt_tensor_set(obs, i, m->u_data[i * F + f]);
+            nt_tensor *e = nt_mean_sq(t, nt_sub(t, nt_slice2(t, u, 0, m->n_data, f, f + 1), obs));
+            ld = ld ? nt_add(t, ld, e) : e;
+        }
+        m->term[T] = nt_tensor_get(ld, 0);
+        l = nt_add(t, l, nt_scale(t, ld, p->data_weight, 0));
+    }
+    return l;
+}
+
+double nt_pinn_loss(nt_pinn *m, int want_grad)
+{
+    const nt_problem *p = m->prob;
+    nt_tape *t = &m->tape;
+    int D = p->env.n_vars;
+    int64_t n = m->n_res, chunk = p->chunk > 0 ? p->chunk : n;
+    if (want_grad) nt_params_zero_grad(&m->params);
+    double loss = 0;
+    for (int k = 0; k < p->n_pde; k++) m->term[k] = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        int64_t cm = NT_MIN(chunk, n - i0);
+        nt_tape_reset(t);
+        t->grad_enabled = want_grad;
+        nt_tensor *x = nt_tensor_from_f64(t, m->dtype, cm, D, m->x_res + i0 * D);
+        nt_tensor *jet = nt_mlp_jet(&m->mlp, t, &m->rspec, normalize(m, nt_jet_input(t, &m->rspec, x), cm));
+        NT_ASSERT(jet != NULL, nt_error_msg());
+        field_ctx fc = {m, t, &m->rspec, jet, cm, 0, cm, D, -1, 1};
+        nt_expr_bind b;
+        memset(&b, 0, sizeof b);
+        b.dtype = m->dtype;
+        b.field = field_cb;
+        b.user = &fc;
+        bind_coords(m, &b, x, 0, cm);
+        bind_unknowns(m, &b);
+        double share = (double)cm / (double)n;
+        nt_tensor *l = NULL;
+        for (int k = 0; k < p->n_pde; k++) {
+            nt_tensor *r = nt_expr_compile(&p->pde[k], t, &b);
+            NT_ASSERT(r != NULL, nt_error_msg());
+            nt_tensor *lk = nt_mean_sq(t, r);
+            m->term[k] += share * nt_tensor_get(lk, 0);
+            lk = nt_scale(t, lk, share * p->pde_weight, 0);
+            l = l ? nt_add(t, l, lk) : lk;
+        }
+        if (i0 == 0) l = cond_terms(m, l, p->n_pde);
+        if (want_grad) {
+            nt_status st = nt_tape_backward(t, l);
+            NT_ASSERT(st == NT_OK, nt_error_msg());
+        }
+    }
+    t->grad_enabled = 1;
+    for (int k = 0; k < m->n_terms; k++) loss += m->term_weight[k] * m->term[k];
+    return loss;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Prediction and errors                                                            */
+
+nt_status nt_pinn_predict(nt_pinn *m, const double *x, int64_t n, double *out)
+{
+    nt_tape *t = &m->tape;
+    int D = m->prob->env.n_vars, F = m->prob->env.n_fields;
+    const int64_t chunk = 8192;
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        int64_t cm = NT_MIN(chunk, n - i0);
+        nt_tape_reset(t);
+        t->grad_enabled = 0;
+        nt_tensor *xt = nt_tensor_from_f64(t, m->dtype, cm, D, x + i0 * D);
+        nt_tensor *u = xt ? nt_mlp_forward(&m->mlp, t, normalize(m, xt, cm)) : NULL;
+        t->grad_enabled = 1;
+        if (!u) return NT_ERR_NOMEM;
+        for (int64_t i = 0; i < cm * F; i++) out[i0 * F + i] = nt_tensor_get(u, i);
+    }
+    return NT_OK;
+}
+
+double nt_pinn_errors(nt_pinn *m, double *per_field)
+{
+    int F = m->prob->env.n_fields;
+    double worst = NAN;
+    for (int f = 0; f < F; f++) if (per_field) per_field[f] = NAN;
+    if (!m->n_ref || nt_pinn_predict(m, m->ref_x, m->n_ref, m->ref_pred)) return NAN;
+    for (int f = 0; f < F; f++) {
+        if (!m->ref_has[f]) continue;
+        double num = 0, den = 0;
+        for (int64_t i = 0; i < m->n_ref; i++) {
+            double r = m->ref_u[i * F + f], e = m->ref_pred[i * F + f] - r;
+            if (r != r) continue;
+            num += e * e;
+            den += r * r;
+        }
+        double e = den > 0 ? sqrt(num / den) : sqrt(num);
+        if (per_field) per_field[f] = e;
+        if (!(worst >= e)) worst = e;
+    }
+    return worst;
+}

@@ -1,0 +1,736 @@
+/* problem.c — YAML problem files → nt_problem, with every error located. */
+#include "pinn/problem.h"
+#include "core/internal.h"
+#include "io/yaml.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Column in the file of column `ecol` (1-based) inside the scalar node's text. */
+static int expr_file_col(const nt_ynode *n, int ecol)
+{
+    int off = (n->style == 1 || n->style == 2) ? 1 : 0;
+    return n->col + off + (ecol > 0 ? ecol - 1 : 0);
+}
+
+/* Parses the scalar node as an expression; errors point into the file. */
+static nt_status parse_expr(const nt_ydoc *d, const nt_ynode *n, const nt_expr_env *env,
+                            const char *what, nt_expr *out)
+{
+    const char *s;
+    nt_status st = nt_yaml_str(d, n, what, &s);
+    if (st) return st;
+    int ecol = 0;
+    st = nt_expr_parse(out, s, env, &ecol);
+    if (st) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", nt_error_msg());
+        return nt_yaml_error_at(d, n->line, expr_file_col(n, ecol), "in %s \"%s\": %s", what, s, msg);
+    }
+    return NT_OK;
+}
+
+static nt_status check_name(const nt_ydoc *d, int line, int col, const char *name, const char *what)
+{
+    size_t len = strlen(name);
+    int ok = len > 0 && len < NT_EXPR_NAME &&
+             ((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z'));
+    for (size_t i = 0; ok && i < len; i++) {
+        char c = name[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    if (!ok)
+        return nt_yaml_error_at(d, line, col, "%s name '%s' must start with a letter and use only letters, digits and '_' (at most %d characters)",
+                                what, name, NT_EXPR_NAME - 1);
+    static const char *reserved[] = {"pi", "sin", "cos", "tan", "exp", "log", "tanh", "sqrt", "abs", "sinh", "cosh", NULL};
+    for (int i = 0; reserved[i]; i++)
+        if (!strcmp(reserved[i], name))
+            return nt_yaml_error_at(d, line, col, "%s name '%s' is reserved (a built-in function or constant)", what, name);
+    return NT_OK;
+}
+
+static int env_has(const nt_expr_env *e, const char *name)
+{
+    for (int i = 0; i < e->n_vars; i++) if (!strcmp(e->vars[i], name)) return 1;
+    for (int i = 0; i < e->n_fields; i++) if (!strcmp(e->fields[i], name)) return 1;
+    for (int i = 0; i < e->n_consts; i++) if (!strcmp(e->consts[i], name)) return 1;
+    for (int i = 0; i < e->n_unknowns; i++) if (!strcmp(e->unknowns[i], name)) return 1;
+    return 0;
+}
+
+static void resolve(const char *dir, const char *rel, char *out, size_t cap)
+{
+    if (rel[0] == '/' || !dir[0]) snprintf(out, cap, "%s", rel);
+    else snprintf(out, cap, "%s/%s", dir, rel);
+}
+
+void nt_problem_resolve(const nt_problem *p, const char *rel, char *out, size_t cap)
+{
+    resolve(p->dir, rel, out, cap);
+}
+
+static nt_status file_exists(const nt_ydoc *d, const nt_ynode *n, const char *resolved, const char *what)
+{
+    struct stat sb;
+    if (stat(resolved, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return nt_yaml_error(d, n, "%s '%s' not found (looked for '%s')", what, n->str, resolved);
+    return NT_OK;
+}
+
+/* ------------------------------------------------------------------------------ */
+
+static nt_status load_domain(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return nt_yaml_error(d, d->root, "missing 'domain' (e.g. domain: {x: [-1, 1], t: [0, 1]})");
+    if (n->kind != NT_Y_MAP || n->n < 1)
+        return nt_yaml_error(d, n, "'domain' must be a mapping of variables to [low, high]");
+    if (n->n > NT_EXPR_MAX_VARS)
+        return nt_yaml_error(d, n, "at most %d domain variables", NT_EXPR_MAX_VARS);
+    for (int i = 0; i < n->n; i++) {
+        nt_status st = check_name(d, n->key_line[i], n->key_col[i], n->keys[i], "variable");
+        if (st) return st;
+        if (!strcmp(n->keys[i], "n"))
+            return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "'n' is reserved for the outward normal (u_n); name the variable differently");
+        const nt_ynode *r = n->items[i];
+        if (r->kind != NT_Y_SEQ || r->n != 2)
+            return nt_yaml_error(d, r, "domain of '%s' must be [low, high]", n->keys[i]);
+        double lo, hi;
+        if ((st = nt_yaml_double(d, r->items[0], "the low end", &lo))) return st;
+        if ((st = nt_yaml_double(d, r->items[1], "the high end", &hi))) return st;
+        if (!(hi > lo)) return nt_yaml_error(d, r, "domain of '%s' needs low < high (got [%g, %g])", n->keys[i], lo, hi);
+        snprintf(p->env.vars[i], NT_EXPR_NAME, "%s", n->keys[i]);
+        p->lo[i] = lo;
+        p->hi[i] = hi;
+    }
+    p->env.n_vars = n->n;
+    return NT_OK;
+}
+
+static nt_status load_fields(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return nt_yaml_error(d, d->root, "missing 'fields' (e.g. fields: [u])");
+    if (n->kind == NT_Y_SCALAR) {
+        nt_status st = check_name(d, n->line, n->col, n->str, "field");
+        if (st) return st;
+        snprintf(p->env.fields[0], NT_EXPR_NAME, "%s", n->str);
+        p->env.n_fields = 1;
+        return NT_OK;
+    }
+    if (n->kind != NT_Y_SEQ || n->n < 1 || n->n > NT_EXPR_MAX_FIELDS)
+        return nt_yaml_error(d, n, "'fields' must be a list of 1 to %d names", NT_EXPR_MAX_FIELDS);
+    for (int i = 0; i < n->n; i++) {
+        const nt_ynode *f = n->items[i];
+        if (f->kind != NT_Y_SCALAR) return nt_yaml_error(d, f, "a field must be a name");
+        nt_status st = check_name(d, f->line, f->col, f->str, "field");
+        if (st) return st;
+        if (strchr(f->str, '_'))
+            return nt_yaml_error(d, f, "field name '%s' must not contain '_' (it starts a derivative, as in u_x)", f->str);
+        if (env_has(&p->env, f->str)) return nt_yaml_error(d, f, "'%s' is already defined", f->str);
+        snprintf(p->env.fields[i], NT_EXPR_NAME, "%s", f->str);
+        p->env.n_fields = i + 1;
+    }
+    return NT_OK;
+}
+
+static nt_status load_constants(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    if (n->kind != NT_Y_MAP) return nt_yaml_error(d, n, "'constants' must be a mapping name: value");
+    if (n->n > NT_EXPR_MAX_CONSTS) return nt_yaml_error(d, n, "at most %d constants", NT_EXPR_MAX_CONSTS);
+    for (int i = 0; i < n->n; i++) {
+        nt_status st = check_name(d, n->key_line[i], n->key_col[i], n->keys[i], "constant");
+        if (st) return st;
+        if (env_has(&p->env, n->keys[i]))
+            return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "'%s' is already defined", n->keys[i]);
+        /* a constant may be an expression of earlier constants, e.g. 0.01/pi */
+        nt_expr_env ce;
+        memset(&ce, 0, sizeof ce);
+        ce.n_consts = p->env.n_consts;
+        memcpy(ce.consts, p->env.consts, sizeof ce.consts);
+        memcpy(ce.const_val, p->env.const_val, sizeof ce.const_val);
+        nt_expr e;
+        if ((st = parse_expr(d, n->items[i], &ce, "constant", &e))) return st;
+        double v = NAN;
+        st = nt_expr_eval(&e, 1, NULL, NULL, NULL, &v);
+        nt_expr_free(&e);
+        if (st || !isfinite(v)) return nt_yaml_error(d, n->items[i], "constant '%s' is not a finite number", n->keys[i]);
+        int k = p->env.n_consts++;
+        snprintf(p->env.consts[k], NT_EXPR_NAME, "%s", n->keys[i]);
+        p->env.const_val[k] = v;
+    }
+    return NT_OK;
+}
+
+static nt_status load_unknowns(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    if (n->kind != NT_Y_MAP) return nt_yaml_error(d, n, "'unknowns' must be a mapping name: initial value (or {init, log, exact})");
+    if (n->n > NT_EXPR_MAX_UNKNOWNS) return nt_yaml_error(d, n, "at most %d unknowns", NT_EXPR_MAX_UNKNOWNS);
+    for (int i = 0; i < n->n; i++) {
+        nt_status st = check_name(d, n->key_line[i], n->key_col[i], n->keys[i], "unknown");
+        if (st) return st;
+        if (env_has(&p->env, n->keys[i]))
+            return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "'%s' is already defined", n->keys[i]);
+        const nt_ynode *v = n->items[i];
+        int k = p->env.n_unknowns;
+        p->unknown_true[k] = NAN;
+        p->unknown_log[k] = 0;
+        if (v->kind == NT_Y_MAP) {
+            static const char *keys[] = {"init", "log", "exact", NULL};
+            if ((st = nt_yaml_check_keys(d, v, keys, "unknown"))) return st;
+            const nt_ynode *x = nt_ynode_get(v, "init");
+            if (!x) return nt_yaml_error(d, v, "unknown '%s' needs an initial value (init: ...)", n->keys[i]);
+            if ((st = nt_yaml_double(d, x, "init", &p->unknown_init[k]))) return st;
+            if ((x = nt_ynode_get(v, "log")) && (st = nt_yaml_bool(d, x, "log", &p->unknown_log[k]))) return st;
+            if ((x = nt_ynode_get(v, "exact")) && (st = nt_yaml_double(d, x, "exact", &p->unknown_true[k]))) return st;
+        } else if ((st = nt_yaml_double(d, v, "the initial value", &p->unknown_init[k]))) {
+            return st;
+        }
+        if (p->unknown_log[k] && !(p->unknown_init[k] > 0))
+            return nt_yaml_error(d, v, "unknown '%s' with log: true needs a positive initial value", n->keys[i]);
+        snprintf(p->env.unknowns[k], NT_EXPR_NAME, "%s", n->keys[i]);
+        p->env.n_unknowns = k + 1;
+    }
+    return NT_OK;
+}
+
+static nt_status load_pde(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return nt_yaml_error(d, d->root, "missing 'pde' (e.g. pde: \"u_t + u*u_x - nu*u_xx\")");
+    const nt_ynode *items[NT_PROB_MAX_PDE];
+    int cnt = 0;
+    if (n->kind == NT_Y_SCALAR) {
+        items[cnt++] = n;
+    } else if (n->kind == NT_Y_SEQ && n->n >= 1 && n->n <= NT_PROB_MAX_PDE) {
+        for (int i = 0; i < n->n; i++) items[cnt++] = n->items[i];
+    } else {
+        return nt_yaml_error(d, n, "'pde' must be an expression or a list of 1 to %d expressions", NT_PROB_MAX_PDE);
+    }
+    for (int i = 0; i < cnt; i++) {
+        nt_status st = parse_expr(d, items[i], &p->env, "pde", &p->pde[i]);
+        if (st) return st;
+        p->n_pde = i + 1;
+        int u = nt_expr_uses(&p->pde[i]);
+        if (u & NT_EXPR_USES_LOGIC)
+            return nt_yaml_error(d, items[i], "pde: comparisons and && || cannot be part of a residual");
+        if (!(u & NT_EXPR_USES_FIELD))
+            return nt_yaml_error(d, items[i], "pde: the residual does not involve any field");
+    }
+    return NT_OK;
+}
+
+/* where-clauses: "boundary", "initial", or a disjunction of `var == end`. */
+static nt_status add_face(nt_condition *c, const nt_ydoc *d, const nt_ynode *n, int var, int side)
+{
+    for (int i = 0; i < c->n_faces; i++)
+        if (c->faces[i].var == var && c->faces[i].side == side) return NT_OK;
+    if (c->n_faces >= NT_PROB_MAX_FACES) return nt_yaml_error(d, n, "too many faces in one condition");
+    c->faces[c->n_faces].var = var;
+    c->faces[c->n_faces].side = side;
+    c->n_faces++;
+    return NT_OK;
+}
+
+/* A number or a negated number (constants are folded by the parser). */
+static int const_value(const nt_expr_node *e, double *out)
+{
+    if (e->kind == NT_EX_NUM) {
+        *out = e->value;
+        return 1;
+    }
+    if (e->kind == NT_EX_NEG && const_value(e->a, out)) {
+        *out = -*out;
+        return 1;
+    }
+    return 0;
+}
+
+static nt_status where_terms(nt_problem *p, nt_condition *c, const nt_ydoc *d, const nt_ynode *n,
+                             const nt_expr_node *e)
+{
+    if (e->kind == NT_EX_OR) {
+        nt_status st = where_terms(p, c, d, n, e->a);
+        return st ? st : where_terms(p, c, d, n, e->b);
+    }
+    const nt_expr_node *v = NULL;
+    double num = 0;
+    if (e->kind == NT_EX_EQ) {
+        if (e->a->kind == NT_EX_VAR && const_value(e->b, &num)) v = e->a;
+        else if (e->b->kind == NT_EX_VAR && const_value(e->a, &num)) v = e->b;
+    }
+    if (!v)
+        return nt_yaml_error_at(d, n->line, expr_file_col(n, e->col),
+                                "where: expected faces of the domain box such as \"x == -1 || x == 1\", \"boundary\" or \"initial\"");
+    double lo = p->lo[v->index], hi = p->hi[v->index], tol = 1e-12 * (hi - lo);
+    int side = fabs(num - lo) <= tol ? 0 : fabs(num - hi) <= tol ? 1 : -1;
+    if (side < 0)
+        return nt_yaml_error_at(d, n->line, expr_file_col(n, e->col),
+                                "where: %s == %g is not a face of the domain (%s is in [%g, %g])",
+                                p->env.vars[v->index], num, p->env.vars[v->index], lo, hi);
+    return add_face(c, d, n, v->index, side);
+}
+
+static nt_status load_where(nt_problem *p, nt_condition *c, const nt_ydoc *d, const nt_ynode *n)
+{
+    const char *s;
+    nt_status st = nt_yaml_str(d, n, "where", &s);
+    if (st) return st;
+    if (!strcmp(s, "boundary")) {
+        for (int v = 0; v < p->env.n_vars; v++) {
+            if (v == p->time_var) continue;
+            if ((st = add_face(c, d, n, v, 0)) || (st = add_face(c, d, n, v, 1))) return st;
+        }
+        if (!c->n_faces) return nt_yaml_error(d, n, "where: the domain has no spatial boundary");
+        return NT_OK;
+    }
+    if (!strcmp(s, "initial")) {
+        if (p->time_var < 0) return nt_yaml_error(d, n, "where: \"initial\" needs a time variable (name one 't' or set time:)");
+        return add_face(c, d, n, p->time_var, 0);
+    }
+    nt_expr_env ve;
+    memset(&ve, 0, sizeof ve);
+    ve.n_vars = p->env.n_vars;
+    memcpy(ve.vars, p->env.vars, sizeof ve.vars);
+    ve.n_consts = p->env.n_consts;
+    memcpy(ve.consts, p->env.consts, sizeof ve.consts);
+    memcpy(ve.const_val, p->env.const_val, sizeof ve.const_val);
+    nt_expr e;
+    if ((st = parse_expr(d, n, &ve, "where", &e))) return st;
+    st = where_terms(p, c, d, n, e.root);
+    nt_expr_free(&e);
+    return st;
+}
+
+static void face_label(const nt_problem *p, const nt_condition *c, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < c->n_faces && len + 1 < cap; i++) {
+        int v = c->faces[i].var;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s=%g", i ? "|" : "", p->env.vars[v],
+                                c->faces[i].side ? p->hi[v] : p->lo[v]);
+    }
+}
+
+static nt_status load_condition(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, nt_condition *c)
+{
+    nt_status st;
+    if (n->kind != NT_Y_MAP) return nt_yaml_error(d, n, "a condition must be a mapping, e.g. {where: \"t == 0\", u: \"-sin(pi*x)\"}");
+    memset(c, 0, sizeof *c);
+    c->line = n->line;
+    c->col = n->col;
+    c->weight = 1;
+    c->n_points = 256;
+    c->periodic_order = 1;
+    const nt_ynode *x;
+    if ((x = nt_ynode_get(n, "weight")) && (st = nt_yaml_double(d, x, "weight", &c->weight))) return st;
+    if (!(c->weight >= 0)) return nt_yaml_error(d, x, "weight must be >= 0");
+    if ((x = nt_ynode_get(n, "points")) && (st = nt_yaml_int(d, x, "points", 1, 100000000, &c->n_points))) return st;
+    if ((x = nt_ynode_get(n, "periodic"))) {
+        static const char *keys[] = {"periodic", "derivatives", "weight", "points", NULL};
+        if ((st = nt_yaml_check_keys(d, n, keys, "periodic condition"))) return st;
+        const char *v;
+        if ((st = nt_yaml_str(d, x, "periodic", &v))) return st;
+        c->kind = NT_COND_PERIODIC;
+        c->periodic_var = -1;
+        for (int i = 0; i < p->env.n_vars; i++)
+            if (!strcmp(p->env.vars[i], v)) c->periodic_var = i;
+        if (c->periodic_var < 0) return nt_yaml_error(d, x, "periodic: '%s' is not a domain variable", v);
+        int64_t o = 1;
+        if ((x = nt_ynode_get(n, "derivatives")) && (st = nt_yaml_int(d, x, "derivatives", 0, 1, &o))) return st;
+        c->periodic_order = (int)o;
+        snprintf(c->label, sizeof c->label, "periodic %s", v);
+        return NT_OK;
+    }
+    const nt_ynode *where = nt_ynode_get(n, "where");
+    if (!where) return nt_yaml_error(d, n, "a condition needs 'where' (e.g. where: \"t == 0\") or 'periodic'");
+    if ((st = load_where(p, c, d, where))) return st;
+    /* the target: exactly one field key (u, u_t, u_n, ...) or `residual` */
+    int found = 0;
+    char text[1024], flab[48];
+    for (int i = 0; i < n->n; i++) {
+        const char *k = n->keys[i];
+        if (!strcmp(k, "where") || !strcmp(k, "weight") || !strcmp(k, "points")) continue;
+        if (found)
+            return nt_yaml_error_at(d, n->key_line[i], n->key_col[i],
+                                    "a condition sets one target; '%s' is a second one (write two conditions)", k);
+        found = 1;
+        nt_expr tgt;
+        int is_residual = !strcmp(k, "residual");
+        if (!is_residual) {
+            int ecol;
+            if (nt_expr_parse(&tgt, k, &p->cond_env, &ecol) != NT_OK)
+                return nt_yaml_error_at(d, n->key_line[i], n->key_col[i],
+                                        "unknown key '%s' in condition (expected where, weight, points, periodic, residual, or a field or derivative such as %s, %s_t, %s_n): %s",
+                                        k, p->env.fields[0], p->env.fields[0], p->env.fields[0], nt_error_msg());
+            int simple = tgt.root->kind == NT_EX_FIELD;
+            nt_expr_free(&tgt);
+            if (!simple)
+                return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "condition key '%s' must be a field or one derivative of it", k);
+        }
+        nt_expr val;
+        if ((st = parse_expr(d, n->items[i], &p->cond_env, is_residual ? "residual" : "condition value", &val))) return st;
+        int u = nt_expr_uses(&val);
+        nt_expr_free(&val);
+        if (u & NT_EXPR_USES_LOGIC) return nt_yaml_error(d, n->items[i], "comparisons and && || cannot be part of a condition value");
+        if (is_residual) snprintf(text, sizeof text, "%s", n->items[i]->str);
+        else snprintf(text, sizeof text, "(%s) - (%s)", k, n->items[i]->str);
+        int ecol;
+        if ((st = nt_expr_parse(&c->residual, text, &p->cond_env, &ecol)))
+            return nt_yaml_error(d, n->items[i], "%s", nt_error_msg());
+        face_label(p, c, flab, sizeof flab);
+        snprintf(c->label, sizeof c->label, "%s(%s)", is_residual ? "r" : k, flab);
+    }
+    if (!found) return nt_yaml_error(d, n, "the condition sets no target (e.g. u: 0, u_n: 0 or residual: \"u_n + u\")");
+    /* the normal derivative is first order and alone */
+    int nv = p->env.n_vars, bad = 0;
+    for (int i = 0; i < c->residual.n_nodes; i++) {
+        const nt_expr_node *e = &c->residual.pool[i];
+        if (e->kind == NT_EX_VAR && e->index == nv) bad = 1;
+        if (e->kind == NT_EX_FIELD && e->counts[nv]) {
+            int o = 0;
+            for (int v = 0; v <= nv; v++) o += e->counts[v];
+            if (o != 1) bad = 2;
+        }
+    }
+    if (bad == 1) return nt_yaml_error(d, n, "'n' names the outward normal and can only appear in a derivative such as u_n");
+    if (bad == 2) return nt_yaml_error(d, n, "only the first normal derivative (u_n) is supported");
+    return NT_OK;
+}
+
+static nt_status load_conditions(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    if (n->kind != NT_Y_SEQ) return nt_yaml_error(d, n, "'conditions' must be a list");
+    if (n->n > NT_PROB_MAX_COND) return nt_yaml_error(d, n, "at most %d conditions", NT_PROB_MAX_COND);
+    for (int i = 0; i < n->n; i++) {
+        nt_status st = load_condition(p, d, n->items[i], &p->cond[i]);
+        p->n_cond = i + 1;
+        if (st) return st;
+    }
+    return NT_OK;
+}
+
+static nt_status load_data(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    static const char *keys[] = {"file", "points", "noise", "weight", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "data");
+    if (st) return st;
+    const nt_ynode *f = nt_ynode_get(n, "file"), *x;
+    if (!f) return nt_yaml_error(d, n, "data needs 'file' (a CSV with columns named like the domain variables and fields)");
+    const char *s;
+    if ((st = nt_yaml_str(d, f, "file", &s))) return st;
+    resolve(p->dir, s, p->data_path, sizeof p->data_path);
+    if ((st = file_exists(d, f, p->data_path, "data file"))) return st;
+    if ((x = nt_ynode_get(n, "points")) && (st = nt_yaml_int(d, x, "points", 1, INT64_MAX / 2, &p->data_points))) return st;
+    if ((x = nt_ynode_get(n, "noise")) && (st = nt_yaml_double(d, x, "noise", &p->data_noise))) return st;
+    if (!(p->data_noise >= 0)) return nt_yaml_error(d, x, "noise must be >= 0");
+    if ((x = nt_ynode_get(n, "weight")) && (st = nt_yaml_double(d, x, "weight", &p->data_weight))) return st;
+    return NT_OK;
+}
+
+static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    static const char *keys[] = {"type", "width", "depth", "activation", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "model");
+    if (st) return st;
+    const nt_ynode *x;
+    const char *s;
+    if ((x = nt_ynode_get(n, "type"))) {
+        if ((st = nt_yaml_str(d, x, "type", &s))) return st;
+        if (strcmp(s, "mlp")) return nt_yaml_error(d, x, "model type '%s' is not available (available: mlp)", s);
+    }
+    int64_t v;
+    if ((x = nt_ynode_get(n, "width"))) {
+        if ((st = nt_yaml_int(d, x, "width", 1, 4096, &v))) return st;
+        p->width = (int)v;
+    }
+    if ((x = nt_ynode_get(n, "depth"))) {
+        if ((st = nt_yaml_int(d, x, "depth", 1, 60, &v))) return st;
+        p->depth = (int)v;
+    }
+    if ((x = nt_ynode_get(n, "activation"))) {
+        if ((st = nt_yaml_str(d, x, "activation", &s))) return st;
+        if (nt_act_parse(s, &p->act) != NT_OK || p->act == NT_ACT_IDENTITY)
+            return nt_yaml_error(d, x, "unknown activation '%s' (tanh, sin, cos, sigmoid, gelu, swish, exp)", s);
+    }
+    return NT_OK;
+}
+
+static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, nt_stage *s)
+{
+    (void)p;
+    static const char *keys[] = {"optimizer", "steps", "lr", "decay_rate", "decay_every", "warmup", "history", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "stage");
+    if (st) return st;
+    const nt_ynode *x = nt_ynode_get(n, "optimizer");
+    if (!x) return nt_yaml_error(d, n, "a stage needs 'optimizer' (adam or lbfgs)");
+    const char *o;
+    if ((st = nt_yaml_str(d, x, "optimizer", &o))) return st;
+    memset(s, 0, sizeof *s);
+    s->lr = 1e-3;
+    s->decay_rate = 1;
+    s->decay_every = 1000;
+    s->history = 50;
+    if (!strcmp(o, "adam")) s->kind = NT_STAGE_ADAM;
+    else if (!strcmp(o, "lbfgs") || !strcmp(o, "l-bfgs")) s->kind = NT_STAGE_LBFGS;
+    else return nt_yaml_error(d, x, "unknown optimizer '%s' (adam, lbfgs)", o);
+    if (!(x = nt_ynode_get(n, "steps"))) return nt_yaml_error(d, n, "a stage needs 'steps'");
+    if ((st = nt_yaml_int(d, x, "steps", 0, INT64_MAX / 4, &s->steps))) return st;
+    if ((x = nt_ynode_get(n, "lr")) && (st = nt_yaml_double(d, x, "lr", &s->lr))) return st;
+    if (!(s->lr > 0)) return nt_yaml_error(d, x, "lr must be > 0");
+    if ((x = nt_ynode_get(n, "decay_rate")) && (st = nt_yaml_double(d, x, "decay_rate", &s->decay_rate))) return st;
+    if (!(s->decay_rate > 0 && s->decay_rate <= 1)) return nt_yaml_error(d, x, "decay_rate must be in (0, 1]");
+    if ((x = nt_ynode_get(n, "decay_every")) && (st = nt_yaml_int(d, x, "decay_every", 1, INT64_MAX / 4, &s->decay_every))) return st;
+    if ((x = nt_ynode_get(n, "warmup")) && (st = nt_yaml_int(d, x, "warmup", 0, INT64_MAX / 4, &s->warmup))) return st;
+    int64_t h;
+    if ((x = nt_ynode_get(n, "history"))) {
+        if ((st = nt_yaml_int(d, x, "history", 1, 1000, &h))) return st;
+        s->history = (int)h;
+    }
+    if (s->kind == NT_STAGE_LBFGS && (nt_ynode_get(n, "lr") || nt_ynode_get(n, "decay_rate") || nt_ynode_get(n, "warmup")))
+        return nt_yaml_error(d, n, "lbfgs takes no learning rate (it uses a line search)");
+    return NT_OK;
+}
+
+static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    static const char *keys[] = {"dtype", "seed", "points", "sampler", "resample_every", "chunk", "stages",
+                                 "log_every", "eval_every", "checkpoint_every", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "train");
+    if (st) return st;
+    const nt_ynode *x;
+    const char *s;
+    int64_t v;
+    if ((x = nt_ynode_get(n, "dtype"))) {
+        if ((st = nt_yaml_str(d, x, "dtype", &s))) return st;
+        if (nt_dtype_parse(s, &p->dtype)) return nt_yaml_error(d, x, "dtype must be float32 or float64");
+    }
+    if ((x = nt_ynode_get(n, "seed"))) {
+        if ((st = nt_yaml_int(d, x, "seed", 0, INT64_MAX, &v))) return st;
+        p->seed = (uint64_t)v;
+    }
+    if ((x = nt_ynode_get(n, "points")) && (st = nt_yaml_int(d, x, "points", 1, 100000000, &p->n_res))) return st;
+    if ((x = nt_ynode_get(n, "sampler"))) {
+        if ((st = nt_yaml_str(d, x, "sampler", &s))) return st;
+        if (nt_sampler_parse(s, &p->sampler)) return nt_yaml_error(d, x, "%s", nt_error_msg());
+    }
+    if ((x = nt_ynode_get(n, "resample_every")) && (st = nt_yaml_int(d, x, "resample_every", 0, INT64_MAX / 4, &p->resample_every))) return st;
+    if ((x = nt_ynode_get(n, "chunk")) && (st = nt_yaml_int(d, x, "chunk", 1, 100000000, &p->chunk))) return st;
+    if ((x = nt_ynode_get(n, "log_every")) && (st = nt_yaml_int(d, x, "log_every", 0, INT64_MAX / 4, &p->log_every))) return st;
+    if ((x = nt_ynode_get(n, "eval_every")) && (st = nt_yaml_int(d, x, "eval_every", 0, INT64_MAX / 4, &p->eval_every))) return st;
+    if ((x = nt_ynode_get(n, "checkpoint_every")) && (st = nt_yaml_int(d, x, "checkpoint_every", 1, INT64_MAX / 4, &p->checkpoint_every))) return st;
+    if ((x = nt_ynode_get(n, "stages"))) {
+        if (x->kind != NT_Y_SEQ || x->n < 1 || x->n > NT_PROB_MAX_STAGES)
+            return nt_yaml_error(d, x, "'stages' must be a list of 1 to %d stages", NT_PROB_MAX_STAGES);
+        for (int i = 0; i < x->n; i++)
+            if ((st = load_stage(p, d, x->items[i], &p->stages[i]))) return st;
+        p->n_stages = x->n;
+    }
+    return NT_OK;
+}
+
+static nt_status load_grid(nt_problem *p, const nt_ydoc *d, const nt_ynode *ref)
+{
+    const nt_ynode *g = nt_ynode_get(ref, "grid");
+    for (int v = 0; v < p->env.n_vars; v++) p->ref_grid[v] = p->env.n_vars == 1 ? 512 : p->env.n_vars == 2 ? 128 : 32;
+    if (!g) return NT_OK;
+    if (g->kind != NT_Y_MAP) return nt_yaml_error(d, g, "grid must map variables to point counts, e.g. {x: 256, t: 100}");
+    for (int i = 0; i < g->n; i++) {
+        int v = -1;
+        for (int k = 0; k < p->env.n_vars; k++)
+            if (!strcmp(p->env.vars[k], g->keys[i])) v = k;
+        if (v < 0) return nt_yaml_error_at(d, g->key_line[i], g->key_col[i], "grid: '%s' is not a domain variable", g->keys[i]);
+        int64_t c;
+        nt_status st = nt_yaml_int(d, g->items[i], "grid points", 2, 100000, &c);
+        if (st) return st;
+        p->ref_grid[v] = (int)c;
+    }
+    return NT_OK;
+}
+
+static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    static const char *keys[] = {"file", "solver", "exact", "grid", "nu", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "reference");
+    if (st) return st;
+    const nt_ynode *x;
+    const char *s;
+    int kinds = !!nt_ynode_get(n, "file") + !!nt_ynode_get(n, "solver") + !!nt_ynode_get(n, "exact");
+    if (kinds != 1) return nt_yaml_error(d, n, "reference needs exactly one of 'file', 'solver' or 'exact'");
+    if ((x = nt_ynode_get(n, "file"))) {
+        if ((st = nt_yaml_str(d, x, "file", &s))) return st;
+        p->ref_kind = NT_REF_FILE;
+        resolve(p->dir, s, p->ref_path, sizeof p->ref_path);
+        return file_exists(d, x, p->ref_path, "reference file");
+    }
+    if ((st = load_grid(p, d, n))) return st;
+    if ((x = nt_ynode_get(n, "solver"))) {
+        if ((st = nt_yaml_str(d, x, "solver", &s))) return st;
+        if (strcmp(s, "cole_hopf")) return nt_yaml_error(d, x, "unknown reference solver '%s' (available: cole_hopf)", s);
+        p->ref_kind = NT_REF_COLE_HOPF;
+        int ix = -1, it = -1;
+        for (int v = 0; v < p->env.n_vars; v++) {
+            if (!strcmp(p->env.vars[v], "x")) ix = v;
+            if (v == p->time_var) it = v;
+        }
+        if (p->env.n_vars != 2 || ix < 0 || it < 0 || p->env.n_fields != 1 || p->lo[ix] != -1 || p->hi[ix] != 1 || p->lo[it] != 0)
+            return nt_yaml_error(d, x, "cole_hopf is the Burgers solution for u(x, t) on x in [-1, 1], t from 0, u(x,0) = -sin(pi x)");
+        p->ref_nu = NAN;
+        for (int k = 0; k < p->env.n_consts; k++)
+            if (!strcmp(p->env.consts[k], "nu")) p->ref_nu = p->env.const_val[k];
+        for (int k = 0; k < p->env.n_unknowns; k++)
+            if (!strcmp(p->env.unknowns[k], "nu") && isfinite(p->unknown_true[k])) p->ref_nu = p->unknown_true[k];
+        if ((x = nt_ynode_get(n, "nu"))) {
+            nt_expr e;
+            if ((st = parse_expr(d, x, &p->env, "nu", &e))) return st;
+            st = nt_expr_eval(&e, 1, NULL, NULL, NULL, &p->ref_nu);
+            nt_expr_free(&e);
+            if (st) return nt_yaml_error(d, x, "nu must be a constant expression");
+        }
+        if (!(p->ref_nu > 0)) return nt_yaml_error(d, n, "cole_hopf needs the viscosity: a constant 'nu' or reference key nu:");
+        return NT_OK;
+    }
+    x = nt_ynode_get(n, "exact");
+    if (x->kind != NT_Y_MAP) return nt_yaml_error(d, x, "exact must map fields to expressions, e.g. {u: \"sin(pi*x)*exp(-t)\"}");
+    p->ref_kind = NT_REF_EXACT;
+    for (int i = 0; i < x->n; i++) {
+        int f = -1;
+        for (int k = 0; k < p->env.n_fields; k++)
+            if (!strcmp(p->env.fields[k], x->keys[i])) f = k;
+        if (f < 0) return nt_yaml_error_at(d, x->key_line[i], x->key_col[i], "exact: '%s' is not a field", x->keys[i]);
+        if ((st = parse_expr(d, x->items[i], &p->env, "exact solution", &p->ref_exact[f]))) return st;
+        p->ref_has[f] = 1;
+        int u = nt_expr_uses(&p->ref_exact[f]);
+        if (u & (NT_EXPR_USES_FIELD | NT_EXPR_USES_LOGIC))
+            return nt_yaml_error(d, x->items[i], "an exact solution may use coordinates, constants and unknowns only");
+    }
+    return NT_OK;
+}
+
+static nt_status load_doc(nt_problem *p, const nt_ydoc *d)
+{
+    const nt_ynode *r = d->root;
+    static const char *keys[] = {"name", "domain", "time", "fields", "constants", "unknowns", "pde", "pde_weight",
+                                 "conditions", "data", "model", "train", "reference", NULL};
+    nt_status st = nt_yaml_check_keys(d, r, keys, "the problem");
+    if (st) return st;
+    const nt_ynode *x;
+    const char *s;
+    if ((x = nt_ynode_get(r, "name"))) {
+        if ((st = nt_yaml_str(d, x, "name", &s))) return st;
+        snprintf(p->name, sizeof p->name, "%s", s);
+    }
+    if ((st = load_domain(p, d, nt_ynode_get(r, "domain")))) return st;
+    p->time_var = -1;
+    for (int v = 0; v < p->env.n_vars; v++)
+        if (!strcmp(p->env.vars[v], "t")) p->time_var = v;
+    if ((x = nt_ynode_get(r, "time"))) {
+        if ((st = nt_yaml_str(d, x, "time", &s))) return st;
+        p->time_var = -1;
+        for (int v = 0; v < p->env.n_vars; v++)
+            if (!strcmp(p->env.vars[v], s)) p->time_var = v;
+        if (p->time_var < 0 && strcmp(s, "none")) return nt_yaml_error(d, x, "time: '%s' is not a domain variable (or write none)", s);
+    }
+    if ((st = load_fields(p, d, nt_ynode_get(r, "fields")))) return st;
+    if ((st = load_constants(p, d, nt_ynode_get(r, "constants")))) return st;
+    if ((st = load_unknowns(p, d, nt_ynode_get(r, "unknowns")))) return st;
+    p->cond_env = p->env;
+    if (p->env.n_vars < NT_EXPR_MAX_VARS) {
+        snprintf(p->cond_env.vars[p->env.n_vars], NT_EXPR_NAME, "n");
+        p->cond_env.n_vars = p->env.n_vars + 1;
+    }
+    if ((st = load_pde(p, d, nt_ynode_get(r, "pde")))) return st;
+    if ((x = nt_ynode_get(r, "pde_weight")) && (st = nt_yaml_double(d, x, "pde_weight", &p->pde_weight))) return st;
+    if ((st = load_conditions(p, d, nt_ynode_get(r, "conditions")))) return st;
+    if ((st = load_data(p, d, nt_ynode_get(r, "data")))) return st;
+    if (!p->n_cond && !p->data_path[0])
+        return nt_yaml_error(d, r, "the problem has no conditions and no data: its solution is not unique");
+    if (p->env.n_unknowns && !p->data_path[0])
+        return nt_yaml_error(d, nt_ynode_get(r, "unknowns"), "unknowns need observations: add a 'data' section");
+    if ((st = load_model(p, d, nt_ynode_get(r, "model")))) return st;
+    if ((st = load_train(p, d, nt_ynode_get(r, "train")))) return st;
+    if ((st = load_reference(p, d, nt_ynode_get(r, "reference")))) return st;
+    return NT_OK;
+}
+
+static void defaults(nt_problem *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "problem");
+    p->pde_weight = 1;
+    p->data_weight = 1;
+    p->width = 50;
+    p->depth = 4;
+    p->act = NT_ACT_TANH;
+    p->dtype = NT_F64;
+    p->seed = 1234;
+    p->n_res = 8192;
+    p->sampler = NT_SAMPLER_LHS;
+    p->chunk = 2048;
+    p->n_stages = 2;
+    p->stages[0] = (nt_stage){NT_STAGE_ADAM, 2000, 1e-3, 1, 1000, 0, 50};
+    p->stages[1] = (nt_stage){NT_STAGE_LBFGS, 5000, 0, 1, 1000, 0, 50};
+    p->log_every = 100;
+    p->eval_every = 500;
+    p->checkpoint_every = 1000;
+}
+
+nt_status nt_problem_load_string(nt_problem *p, const char *text, const char *name, const char *dir)
+{
+    defaults(p);
+    snprintf(p->path, sizeof p->path, "%s", name);
+    snprintf(p->dir, sizeof p->dir, "%s", dir ? dir : "");
+    nt_ydoc d;
+    nt_status st = nt_yaml_load_string(&d, text, name);
+    if (st) return st;
+    if (d.root->kind != NT_Y_MAP) st = nt_yaml_error(&d, d.root, "a problem file is a mapping (name:, domain:, fields:, pde:, ...)");
+    else st = load_doc(p, &d);
+    nt_yaml_free(&d);
+    if (st) nt_problem_free(p);
+    return st;
+}
+
+nt_status nt_problem_load(nt_problem *p, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        defaults(p);
+        return nt_set_error(NT_ERR_IO, "cannot open problem file '%s'", path);
+    }
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)(len > 0 ? len : 0) + 1);
+    if (!text) {
+        fclose(f);
+        defaults(p);
+        return nt_set_error(NT_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    size_t got = fread(text, 1, (size_t)(len > 0 ? len : 0), f);
+    text[got] = 0;
+    fclose(f);
+    char dir[NT_PROB_PATH];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    nt_status st = nt_problem_load_string(p, text, path, dir);
+    free(text);
+    return st;
+}
+
+void nt_problem_free(nt_problem *p)
+{
+    for (int i = 0; i < NT_PROB_MAX_PDE; i++) nt_expr_free(&p->pde[i]);
+    for (int i = 0; i < NT_PROB_MAX_COND; i++) nt_expr_free(&p->cond[i].residual);
+    for (int i = 0; i < NT_EXPR_MAX_FIELDS; i++) nt_expr_free(&p->ref_exact[i]);
+    p->n_pde = p->n_cond = 0;
+}

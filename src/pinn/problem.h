@@ -1,0 +1,121 @@
+/* problem.h — a PINN problem as read from a YAML problem file (internal).
+ *
+ * The loader validates everything before training starts: unknown keys, malformed
+ * numbers, expressions (symbols, derivatives), `where` clauses, file paths. Every
+ * error names file:line:column (for expressions, the column inside the file). */
+#ifndef NT_PINN_PROBLEM_H
+#define NT_PINN_PROBLEM_H
+
+#include "noether.h"
+#include "pinn/expr.h"
+#include "pinn/sampler.h"
+
+#define NT_PROB_MAX_PDE 8
+#define NT_PROB_MAX_COND 16
+#define NT_PROB_MAX_FACES 16
+#define NT_PROB_MAX_STAGES 8
+#define NT_PROB_PATH 1024
+
+/* One face of the domain box: variable `var` at its low (side 0) or high (side 1) end. */
+typedef struct nt_face {
+    int var, side;
+} nt_face;
+
+typedef enum nt_cond_kind {
+    NT_COND_EXPR = 0,  /* target − value = 0 on the faces (value, derivative, normal
+                          derivative, or a general `residual` expression) */
+    NT_COND_PERIODIC   /* fields and their first derivatives match on the two ends of `var` */
+} nt_cond_kind;
+
+typedef struct nt_condition {
+    nt_cond_kind kind;
+    char label[64];          /* e.g. "u(t=0)", "u_n(x=-1|x=1)", "periodic x" */
+    int line, col;           /* of the condition in the file */
+    int n_faces;
+    nt_face faces[NT_PROB_MAX_FACES];
+    nt_expr residual;        /* NT_COND_EXPR: the expression that must vanish; a field
+                                derivative along the pseudo-variable `n` (index
+                                n_vars of the condition env) is the outward normal one */
+    int periodic_var;        /* NT_COND_PERIODIC */
+    int periodic_order;      /* derivatives matched: 0 (values) or 1 (default) */
+    double weight;
+    int64_t n_points;
+} nt_condition;
+
+typedef enum nt_stage_kind { NT_STAGE_ADAM = 0, NT_STAGE_LBFGS } nt_stage_kind;
+
+typedef struct nt_stage {
+    nt_stage_kind kind;
+    int64_t steps;           /* Adam steps or L-BFGS iterations */
+    double lr;               /* Adam */
+    double decay_rate;       /* Adam: lr · rate^(step / decay_every); 1 = constant */
+    int64_t decay_every;
+    int64_t warmup;
+    int history;             /* L-BFGS pairs */
+} nt_stage;
+
+typedef enum nt_ref_kind { NT_REF_NONE = 0, NT_REF_FILE, NT_REF_COLE_HOPF, NT_REF_EXACT } nt_ref_kind;
+
+typedef struct nt_problem {
+    char path[NT_PROB_PATH];     /* the file as given */
+    char dir[NT_PROB_PATH];      /* its directory: relative paths resolve against it */
+    char name[64];
+    nt_expr_env env;             /* vars, fields, constants, unknowns */
+    nt_expr_env cond_env;        /* env plus the pseudo-variable `n` (outward normal) */
+    double lo[NT_EXPR_MAX_VARS], hi[NT_EXPR_MAX_VARS];
+    int time_var;                /* index of the time variable, −1 for steady problems */
+
+    int n_pde;
+    nt_expr pde[NT_PROB_MAX_PDE];
+    double pde_weight;
+
+    int n_cond;
+    nt_condition cond[NT_PROB_MAX_COND];
+
+    /* inverse problems */
+    double unknown_init[NT_EXPR_MAX_UNKNOWNS];
+    int unknown_log[NT_EXPR_MAX_UNKNOWNS];      /* parametrized as exp(θ) */
+    double unknown_true[NT_EXPR_MAX_UNKNOWNS];  /* NaN when not given */
+    char data_path[NT_PROB_PATH];               /* resolved; "" = no data */
+    int64_t data_points;                        /* 0 = all rows */
+    double data_noise;                          /* relative (× std of each field) */
+    double data_weight;
+
+    /* model */
+    int width, depth;
+    nt_act act;
+
+    /* training */
+    nt_dtype dtype;
+    uint64_t seed;
+    int64_t n_res;
+    nt_sampler_kind sampler;
+    int64_t resample_every;      /* Adam steps between redraws of the residual points; 0 = fixed */
+    int64_t chunk;
+    int n_stages;
+    nt_stage stages[NT_PROB_MAX_STAGES];
+    int64_t log_every;
+    int64_t eval_every;          /* steps between reference errors in the history (0 = end only) */
+    int64_t checkpoint_every;    /* steps between checkpoints */
+
+    /* reference */
+    nt_ref_kind ref_kind;
+    char ref_path[NT_PROB_PATH];
+    int ref_grid[NT_EXPR_MAX_VARS];  /* points per variable for solver/exact references */
+    double ref_nu;                   /* Cole–Hopf viscosity */
+    nt_expr ref_exact[NT_EXPR_MAX_FIELDS]; /* NT_REF_EXACT: one expression per field (text NULL if absent) */
+    int ref_has[NT_EXPR_MAX_FIELDS];
+} nt_problem;
+
+/* Reads and validates a problem file. On error returns non-OK with
+ * "file:line:col: message" in nt_error_msg; *p is then freed. */
+nt_status nt_problem_load(nt_problem *p, const char *path);
+/* Same, from text (`name` stands for the path in messages; relative paths resolve
+ * against `dir`). */
+nt_status nt_problem_load_string(nt_problem *p, const char *text, const char *name, const char *dir);
+void nt_problem_free(nt_problem *p);
+
+/* Resolves a path from the file against p->dir (absolute paths unchanged). */
+void nt_problem_resolve(const nt_problem *p, const char *rel, char *out, size_t cap);
+
+#endif
