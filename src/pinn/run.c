@@ -70,6 +70,7 @@ typedef struct run {
     int have_adam, have_lbfgs;
     double lr;              /* last learning rate (NaN for L-BFGS) */
     int64_t last_ckpt_step;
+    double last_err;        /* largest relative L2 at the last evaluation (NaN: none yet) */
     int progress_bar;
     double bar_last;
     double t_stage0;
@@ -789,6 +790,8 @@ static void show_progress(run *r, double loss, int final_line)
     len = 0;
     for (int k = 0; k < p->env.n_unknowns && len + 40 < sizeof unk; k++)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  %s %.6g", p->env.unknowns[k], nt_pinn_unknown(&r->m, k));
+    if (isfinite(r->last_err) && len + 40 < sizeof unk)
+        len += (size_t)snprintf(unk + len, sizeof unk - len, "  rel L2 %.3e", r->last_err);
     const char *opt = s->kind == NT_STAGE_ADAM ? "adam" : "lbfgs";
     if (r->progress_bar) {
         int w = 20, fill = s->steps > 0 ? (int)((double)w * (double)r->meta.step_in_stage / (double)s->steps) : w;
@@ -815,6 +818,7 @@ static void record(run *r, int with_err, double t_train0)
     if (with_err && r->m.n_ref) worst = nt_pinn_errors(&r->m, errs);
     hist_add(r, with_err && r->m.n_ref, errs, r->meta.train_s);
     if (worst <= 1e-3 && !(r->meta.time_to_1e3 >= 0)) r->meta.time_to_1e3 = r->meta.train_s;
+    if (with_err && r->m.n_ref) r->last_err = worst;
 }
 
 int nt_run_train(const nt_run_opts *o)
@@ -888,6 +892,7 @@ int nt_run_train(const nt_run_opts *o)
     const nt_problem *p = &r->prob;
     nt_pinn *m = &r->m;
     r->progress_bar = o->progress < 0 ? isatty(2) : o->progress;
+    r->last_err = NAN;
     {
         char buf[NT_PROB_PATH + 64];
         fprintf(stderr, "noether %s: %s — MLP %d-%dx%d-%d %s, %s, %lld residual points, %d threads%s\n", NT_VERSION_STRING,
