@@ -7,6 +7,7 @@
  *  - the CSV reader reports malformed input with file:line:column. */
 #include "harness.h"
 #include "pinn/demo.h"
+#include "pinn/pinn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,99 @@ static void test_no_alloc_after_first_step(void)
     CHECK(d.tape.arena.n_sys_alloc == allocs);
     CHECK(d.tape.cap_nodes == cap);
     nt_demo_free(&d);
+}
+
+/* A problem file that exercises every kind of term: two PDE residuals with an
+ * unknown, initial value and time derivative, Dirichlet, Neumann (u_n), Robin and
+ * periodic conditions, and observations from a CSV. */
+static const char *k_all_terms =
+    "name: all\n"
+    "domain: {x: [0, 2], t: [0, 1]}\n"
+    "fields: [u, v]\n"
+    "constants: {c: 0.5}\n"
+    "unknowns: {k: {init: 0.3, log: true}}\n"
+    "pde: [\"u_t - k*u_xx + c*u*v_x\", \"v_tt - v_xx + sin(u)\"]\n"
+    "conditions:\n"
+    "  - {where: \"t == 0\", u: \"sin(pi*x)\", points: 16}\n"
+    "  - {where: initial, v_t: \"x^2\", points: 16, weight: 2}\n"
+    "  - {where: \"x == 0\", u: 0, points: 8}\n"
+    "  - {where: \"x == 2\", u_n: \"t\", points: 8}\n"
+    "  - {where: \"x == 0 || x == 2\", residual: \"v_n + 2*v - 1\", points: 8}\n"
+    "  - {periodic: x, points: 8}\n"
+    "data: {file: DATA, points: 10}\n"
+    "model: {width: 8, depth: 2}\n"
+    "train: {points: 40, chunk: 16, dtype: float64}\n";
+
+static int make_all_terms(nt_problem *p)
+{
+    char dir[] = "/tmp/nt_train_XXXXXX", path[256], text[4096];
+    if (!mkdtemp(dir)) return -1;
+    snprintf(path, sizeof path, "%s/obs.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "t,x,u\n");
+    for (int i = 0; i < 20; i++) fprintf(f, "%g,%g,%g\n", 0.05 * i, 0.1 * i, sin(0.3 * i));
+    fclose(f);
+    const char *at = strstr(k_all_terms, "DATA");
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - k_all_terms), k_all_terms, path, at + 4);
+    return nt_problem_load_string(p, text, "all.yaml", dir) == NT_OK ? 0 : -1;
+}
+
+static void test_problem_no_alloc(void)
+{
+    nt_problem p;
+    if (make_all_terms(&p)) {
+        nt_test_fail(__FILE__, __LINE__, "problem: %s", nt_error_msg());
+        return;
+    }
+    nt_pinn m;
+    CHECK_OK(nt_pinn_init(&m, &p));
+    CHECK(m.n_terms == 2 + 6 + 1);
+    nt_pinn_loss(&m, 1);
+    nt_pinn_loss(&m, 1);
+    uint64_t allocs = m.tape.arena.n_sys_alloc;
+    int64_t cap = m.tape.cap_nodes;
+    for (int s = 0; s < 5; s++) nt_pinn_loss(&m, 1);
+    CHECK(m.tape.arena.n_sys_alloc == allocs);
+    CHECK(m.tape.cap_nodes == cap);
+    nt_pinn_free(&m);
+    nt_problem_free(&p);
+}
+
+/* d(loss)/d(parameter) of the whole PINN loss (chunked residuals, every condition
+ * kind, data, the log-parametrized unknown) against central differences. */
+static void test_problem_gradcheck(void)
+{
+    nt_problem p;
+    if (make_all_terms(&p)) {
+        nt_test_fail(__FILE__, __LINE__, "problem: %s", nt_error_msg());
+        return;
+    }
+    nt_pinn m;
+    CHECK_OK(nt_pinn_init(&m, &p));
+    nt_params *pp = &m.params;
+    double *x = pp->data, *g = pp->grad;
+    nt_pinn_loss(&m, 1);
+    double *g0 = malloc((size_t)pp->n * sizeof(double));
+    memcpy(g0, g, (size_t)pp->n * sizeof(double));
+    int checked = 0;
+    for (int64_t i = 0; i < pp->n; i += (i < pp->n - 8 ? 3 : 1)) {
+        double xi = x[i], h = 1e-6 * (1 + fabs(xi));
+        x[i] = xi + h;
+        double lp = nt_pinn_loss(&m, 0);
+        x[i] = xi - h;
+        double lm = nt_pinn_loss(&m, 0);
+        x[i] = xi;
+        double fd = (lp - lm) / (2 * h);
+        CHECK_CLOSE(g0[i], fd, 1e-5, 1e-7);
+        checked++;
+    }
+    CHECK(checked > 20);
+    /* the unknown is the last parameter: its gradient is nonzero */
+    CHECK(fabs(g0[pp->n - 1]) > 0);
+    free(g0);
+    nt_pinn_free(&m);
+    nt_problem_free(&p);
 }
 
 /* A reduced Burgers PINN: 2-20x4-1 tanh, 2000 collocation points, Adam then
@@ -154,6 +248,8 @@ int main(void)
 {
     RUN(test_csv_errors);
     RUN(test_no_alloc_after_first_step);
+    RUN(test_problem_no_alloc);
+    RUN(test_problem_gradcheck);
     RUN(test_deterministic);
     RUN(test_burgers_trains);
     return nt_test_finish();

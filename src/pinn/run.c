@@ -980,6 +980,7 @@ int nt_run_train(const nt_run_opts *o)
             }
             if (r->meta.global_step - r->last_ckpt_step >= p->checkpoint_every) {
                 if (ckpt_save(r)) fprintf(stderr, "\nnoether: warning: checkpoint not written: %s\n", nt_error_msg());
+                else write_history(r);
             }
             if (o->stop_after > 0 && steps_this_session >= o->stop_after) g_interrupted = 1;
             if (g_interrupted) break;
