@@ -4,16 +4,42 @@
 #include "io/yaml.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* Column in the file of column `ecol` (1-based) inside the scalar node's text. */
-static int expr_file_col(const nt_ynode *n, int ecol)
+/* The source text of the file being loaded (for positions inside block scalars). */
+static _Thread_local const char *g_src;
+
+/* Line and column in the file of column `ecol` (1-based) inside the scalar node's
+ * text. Quoted and plain scalars start at the node; a block scalar (| or >) starts
+ * on the next line, indented as its first content line. */
+static void expr_file_pos(const nt_ynode *n, int ecol, int *line, int *col)
 {
-    int off = (n->style == 1 || n->style == 2) ? 1 : 0;
-    return n->col + off + (ecol > 0 ? ecol - 1 : 0);
+    *line = n->line;
+    if (n->style != 3) {
+        int off = (n->style == 1 || n->style == 2) ? 1 : 0;
+        *col = n->col + off + (ecol > 0 ? ecol - 1 : 0);
+        return;
+    }
+    /* which line of the block, and the column within it */
+    int k = 0, c = ecol > 0 ? ecol : 1;
+    for (int i = 0; n->str[i] && i < ecol - 1; i++)
+        if (n->str[i] == '\n') {
+            k++;
+            c = ecol - 1 - i;
+        }
+    *line = n->line + 1 + k;
+    int indent = 0;
+    if (g_src) {
+        const char *s = g_src;
+        for (int l = 1; l < *line && *s; s++)
+            if (*s == '\n') l++;
+        while (s[indent] == ' ') indent++;
+    }
+    *col = indent + c;
 }
 
 /* Parses the scalar node as an expression; errors point into the file. */
@@ -28,7 +54,10 @@ static nt_status parse_expr(const nt_ydoc *d, const nt_ynode *n, const nt_expr_e
     if (st) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", nt_error_msg());
-        return nt_yaml_error_at(d, n->line, expr_file_col(n, ecol), "in %s \"%s\": %s", what, s, msg);
+        int line, col, len = (int)strlen(s);
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' ')) len--;
+        expr_file_pos(n, ecol, &line, &col);
+        return nt_yaml_error_at(d, line, col, "in %s \"%.*s\": %s", what, len, s, msg);
     }
     return NT_OK;
 }
@@ -112,17 +141,11 @@ static nt_status load_domain(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 static nt_status load_fields(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return nt_yaml_error(d, d->root, "missing 'fields' (e.g. fields: [u])");
-    if (n->kind == NT_Y_SCALAR) {
-        nt_status st = check_name(d, n->line, n->col, n->str, "field");
-        if (st) return st;
-        snprintf(p->env.fields[0], NT_EXPR_NAME, "%s", n->str);
-        p->env.n_fields = 1;
-        return NT_OK;
-    }
-    if (n->kind != NT_Y_SEQ || n->n < 1 || n->n > NT_EXPR_MAX_FIELDS)
-        return nt_yaml_error(d, n, "'fields' must be a list of 1 to %d names", NT_EXPR_MAX_FIELDS);
-    for (int i = 0; i < n->n; i++) {
-        const nt_ynode *f = n->items[i];
+    int cnt = n->kind == NT_Y_SCALAR ? 1 : n->n;
+    if (n->kind != NT_Y_SCALAR && (n->kind != NT_Y_SEQ || n->n < 1 || n->n > NT_EXPR_MAX_FIELDS))
+        return nt_yaml_error(d, n, "'fields' must be a name or a list of 1 to %d names", NT_EXPR_MAX_FIELDS);
+    for (int i = 0; i < cnt; i++) {
+        const nt_ynode *f = n->kind == NT_Y_SCALAR ? n : n->items[i];
         if (f->kind != NT_Y_SCALAR) return nt_yaml_error(d, f, "a field must be a name");
         nt_status st = check_name(d, f->line, f->col, f->str, "field");
         if (st) return st;
@@ -234,6 +257,18 @@ static nt_status add_face(nt_condition *c, const nt_ydoc *d, const nt_ynode *n, 
     return NT_OK;
 }
 
+static nt_status where_error(const nt_ydoc *d, const nt_ynode *n, int ecol, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int line, col;
+    expr_file_pos(n, ecol, &line, &col);
+    return nt_yaml_error_at(d, line, col, "%s", msg);
+}
+
 /* A number or a negated number (constants are folded by the parser). */
 static int const_value(const nt_expr_node *e, double *out)
 {
@@ -262,13 +297,11 @@ static nt_status where_terms(nt_problem *p, nt_condition *c, const nt_ydoc *d, c
         else if (e->b->kind == NT_EX_VAR && const_value(e->a, &num)) v = e->b;
     }
     if (!v)
-        return nt_yaml_error_at(d, n->line, expr_file_col(n, e->col),
-                                "where: expected faces of the domain box such as \"x == -1 || x == 1\", \"boundary\" or \"initial\"");
+        return where_error(d, n, e->col, "where: expected faces of the domain box such as \"x == -1 || x == 1\", \"boundary\" or \"initial\"");
     double lo = p->lo[v->index], hi = p->hi[v->index], tol = 1e-12 * (hi - lo);
     int side = fabs(num - lo) <= tol ? 0 : fabs(num - hi) <= tol ? 1 : -1;
     if (side < 0)
-        return nt_yaml_error_at(d, n->line, expr_file_col(n, e->col),
-                                "where: %s == %g is not a face of the domain (%s is in [%g, %g])",
+        return where_error(d, n, e->col, "where: %s == %g is not a face of the domain (%s is in [%g, %g])",
                                 p->env.vars[v->index], num, p->env.vars[v->index], lo, hi);
     return add_face(c, d, n, v->index, side);
 }
@@ -689,11 +722,13 @@ nt_status nt_problem_load_string(nt_problem *p, const char *text, const char *na
     snprintf(p->path, sizeof p->path, "%s", name);
     snprintf(p->dir, sizeof p->dir, "%s", dir ? dir : "");
     nt_ydoc d;
+    g_src = text;
     nt_status st = nt_yaml_load_string(&d, text, name);
     if (st) return st;
     if (d.root->kind != NT_Y_MAP) st = nt_yaml_error(&d, d.root, "a problem file is a mapping (name:, domain:, fields:, pde:, ...)");
     else st = load_doc(p, &d);
     nt_yaml_free(&d);
+    g_src = NULL;
     if (st) nt_problem_free(p);
     return st;
 }

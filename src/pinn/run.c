@@ -864,14 +864,11 @@ int nt_run_train(const nt_run_opts *o)
         char *out = malloc(cap);
         if (out) {
             char hdr[400] = "";
-            if (o->seed >= 0 || o->dtype >= 0)
-                snprintf(hdr, sizeof hdr, "# noether: command-line overrides recorded in the checkpoint:%s%s%s%s\n",
-                         o->seed >= 0 ? " seed=" : "", o->seed >= 0 ? "" : "", o->dtype >= 0 ? " dtype=" : "",
-                         o->dtype >= 0 ? nt_dtype_name((nt_dtype)o->dtype) : "");
-            if (o->seed >= 0) {
-                size_t l = strlen(hdr);
-                if (l) hdr[l - 1] = 0;
-                snprintf(hdr + strlen(hdr), sizeof hdr - strlen(hdr), " (seed %lld)\n", (long long)o->seed);
+            if (o->seed >= 0 || o->dtype >= 0) {
+                char sd[64] = "", dd[64] = "";
+                if (o->seed >= 0) snprintf(sd, sizeof sd, " seed %lld", (long long)o->seed);
+                if (o->dtype >= 0) snprintf(dd, sizeof dd, "%s dtype %s", o->seed >= 0 ? "," : "", nt_dtype_name((nt_dtype)o->dtype));
+                snprintf(hdr, sizeof hdr, "# noether: command-line overrides (also recorded in the checkpoint):%s%s\n", sd, dd);
             }
             snprintf(out, cap, "%s%s", hdr, text);
             join(ppath, sizeof ppath, r->dir, "problem.yaml");
@@ -1010,6 +1007,11 @@ int nt_run_train(const nt_run_opts *o)
                 p->stages[r->meta.stage].kind == NT_STAGE_ADAM ? "adam" : "lbfgs", (long long)r->last_ckpt_step,
                 r->dir, CKPT_NAME);
         write_history(r);
+        {
+            double nan_errs[NT_EXPR_MAX_FIELDS];
+            for (int f = 0; f < NT_EXPR_MAX_FIELDS; f++) nan_errs[f] = NAN;
+            write_summary(r, status, nan_errs, nt_time_now() - wall0);
+        }
         rc = 1;
         goto out_sig;
     }
