@@ -168,6 +168,36 @@ static void test_problem_gradcheck(void)
     nt_problem_free(&p);
 }
 
+/* Redrawing the residual points (resample_every) gives new points from the
+ * problem's sampler, inside the box, and the same sequence for the same seed. */
+static void test_resample(void)
+{
+    static const char *text =
+        "domain: {x: [-1, 3], t: [0, 2]}\nfields: [u]\npde: \"u_t - u_xx\"\n"
+        "conditions: [{where: initial, u: 1}]\nmodel: {width: 4, depth: 1}\n"
+        "train: {points: 64, sampler: sobol, resample_every: 10}\n";
+    nt_problem p;
+    CHECK_OK(nt_problem_load_string(&p, text, "r.yaml", "."));
+    CHECK(p.sampler == NT_SAMPLER_SOBOL && p.resample_every == 10);
+    nt_pinn a, b;
+    CHECK_OK(nt_pinn_init(&a, &p));
+    CHECK_OK(nt_pinn_init(&b, &p));
+    double first[128];
+    memcpy(first, a.x_res, sizeof first);
+    CHECK(!memcmp(a.x_res, b.x_res, sizeof first));
+    CHECK_OK(nt_pinn_resample(&a));
+    CHECK_OK(nt_pinn_resample(&b));
+    CHECK(memcmp(a.x_res, first, sizeof first) != 0);
+    CHECK(!memcmp(a.x_res, b.x_res, sizeof first));
+    int inside = 1;
+    for (int i = 0; i < 64; i++)
+        inside &= a.x_res[2 * i] >= -1 && a.x_res[2 * i] <= 3 && a.x_res[2 * i + 1] >= 0 && a.x_res[2 * i + 1] <= 2;
+    CHECK(inside);
+    nt_pinn_free(&a);
+    nt_pinn_free(&b);
+    nt_problem_free(&p);
+}
+
 /* A reduced Burgers PINN: 2-20x4-1 tanh, 2000 collocation points, Adam then
  * L-BFGS, one thread. This small network reaches about 0.2 relative L2 (the shock
  * is smeared at this resolution; the full demo reaches 1e-3, see bench/RESULTS.md),
@@ -250,6 +280,7 @@ int main(void)
     RUN(test_no_alloc_after_first_step);
     RUN(test_problem_no_alloc);
     RUN(test_problem_gradcheck);
+    RUN(test_resample);
     RUN(test_deterministic);
     RUN(test_burgers_trains);
     return nt_test_finish();

@@ -70,6 +70,7 @@ typedef struct run {
     int have_adam, have_lbfgs;
     double lr;              /* last learning rate (NaN for L-BFGS) */
     int64_t last_ckpt_step;
+    double last_loss;       /* loss of the last step */
     double last_err;        /* largest relative L2 at the last evaluation (NaN: none yet) */
     int progress_bar;
     double bar_last;
@@ -961,6 +962,7 @@ int nt_run_train(const nt_run_opts *o)
                  * accepted point only when logging (cheap, no gradient) */
             }
             steps_this_session++;
+            r->last_loss = loss;
             int64_t k = r->meta.step_in_stage;
             int log_now = p->log_every > 0 && (k % p->log_every == 0);
             int eval_now = p->eval_every > 0 && (r->meta.global_step % p->eval_every == 0);
@@ -986,7 +988,7 @@ int nt_run_train(const nt_run_opts *o)
                 break;
             }
         }
-        if (r->progress_bar) show_progress(r, m->term[0] >= 0 ? r->have_lbfgs ? r->lbfgs.f : 0 : 0, 1);
+        if (r->progress_bar) show_progress(r, r->last_loss, 1);
         if (!strcmp(status, "diverged")) break;
         if (g_interrupted) {
             status = "interrupted";
