@@ -71,6 +71,7 @@ typedef struct run {
     double lr;              /* last learning rate (NaN for L-BFGS) */
     int64_t last_ckpt_step;
     double last_loss;       /* loss of the last step */
+    char stop_note[160];    /* why the last L-BFGS stage ended early ("" if it did not) */
     double last_err;        /* largest relative L2 at the last evaluation (NaN: none yet) */
     int progress_bar;
     double bar_last;
@@ -648,22 +649,6 @@ static int write_summary(run *r, const char *status, const double *errs, double 
     FILE *f = fopen(tmp, "w");
     if (!f) return -1;
     int64_t adam = 0, lbfgs = 0;
-    for (int s = 0; s < p->n_stages && s <= r->meta.stage; s++) {
-        int64_t done = s < r->meta.stage ? p->stages[s].steps : r->meta.step_in_stage;
-        if (s < r->meta.stage && r->hist_rows) {
-            /* a stage may end early (L-BFGS convergence): count from the history */
-            done = 0;
-            int64_t first = -1, last = -1;
-            for (int64_t i = 0; i < r->hist_rows; i++)
-                if ((int)r->hist[i * r->hist_cols + 1] == s) {
-                    if (first < 0) first = (int64_t)r->hist[i * r->hist_cols];
-                    last = (int64_t)r->hist[i * r->hist_cols];
-                }
-            (void)first;
-            done = last >= 0 ? last : 0;
-        }
-        (void)done;
-    }
     /* step counts per optimizer from the history's last row of each stage */
     int64_t prev_end = 0;
     for (int s = 0; s < p->n_stages; s++) {
@@ -688,6 +673,8 @@ static int write_summary(run *r, const char *status, const double *errs, double 
     json_num(f, r->meta.train_s);
     fprintf(f, ",\n  \"wall_seconds\": ");
     json_num(f, wall_s);
+    fprintf(f, ",\n  \"note\": ");
+    json_str(f, r->stop_note);
     fprintf(f, ",\n  \"time_to_rel_l2_1e-3_seconds\": ");
     json_num(f, r->meta.time_to_1e3);
     double loss = 0;
@@ -957,7 +944,13 @@ int nt_run_train(const nt_run_opts *o)
                 }
                 r->meta.step_in_stage++;
                 r->meta.global_step++;
-                if (ls != NT_LBFGS_RUNNING) stage_over = 1;
+                if (ls != NT_LBFGS_RUNNING) {
+                    static const char *why[] = {"", "gradient below tolerance", "loss change below tolerance",
+                                                "line search failed (no decrease possible at this precision)", "non-finite"};
+                    snprintf(r->stop_note, sizeof r->stop_note, "lbfgs stage %d ended at iteration %lld: %s",
+                             r->meta.stage + 1, (long long)r->meta.step_in_stage, why[ls]);
+                    stage_over = 1;
+                }
                 /* the terms shown are of the last evaluation; re-evaluate at the
                  * accepted point only when logging (cheap, no gradient) */
             }
@@ -989,6 +982,7 @@ int nt_run_train(const nt_run_opts *o)
             }
         }
         if (r->progress_bar) show_progress(r, r->last_loss, 1);
+        if (stage_over) fprintf(stderr, "%s\n", r->stop_note);
         if (!strcmp(status, "diverged")) break;
         if (g_interrupted) {
             status = "interrupted";
