@@ -373,7 +373,7 @@ static void test_references(void)
         CHECK_CLOSE(p.ref_nu, 0.01 / NT_TEST_PI, 1e-15, 0);
         CHECK(p.ref_grid[0] == 256 && p.ref_grid[1] == 100);
         CHECK(p.width == 20 && p.depth == 8 && p.n_res == 10000 && p.eval_every == 100 && p.dtype == NT_F32);
-        CHECK(p.n_stages == 2 && p.stages[0].steps == 500 && p.stages[1].steps == 3300);
+        CHECK(p.n_stages == 2 && p.stages[0].steps == 500 && p.stages[1].steps == 3000);
         CHECK(p.n_cond == 2 && !strcmp(p.cond[0].label, "u(t=0)") && !strcmp(p.cond[1].label, "u(x=-1|x=1)"));
         nt_problem_free(&p);
     }
