@@ -115,21 +115,33 @@ static char *read_text(const char *path)
     return s;
 }
 
-/* Writes text to path atomically. */
-static int write_text(const char *path, const char *text)
+/* Atomic text output: write to "<path>.tmp", then tmp_commit renames it over path
+ * (or removes it when anything failed). */
+static FILE *tmp_open(const char *path, char *tmp, size_t cap)
 {
-    char tmp[NT_PROB_PATH + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n;
+    snprintf(tmp, cap, "%s.tmp", path);
+    return fopen(tmp, "w");
+}
+
+static int tmp_commit(FILE *f, const char *tmp, const char *path)
+{
+    int ok = !ferror(f);
     ok &= fclose(f) == 0;
     if (!ok || rename(tmp, path)) {
         remove(tmp);
         return -1;
     }
     return 0;
+}
+
+/* Writes text to path atomically. */
+static int write_text(const char *path, const char *text)
+{
+    char tmp[NT_PROB_PATH + 8];
+    FILE *f = tmp_open(path, tmp, sizeof tmp);
+    if (!f) return -1;
+    fputs(text, f);
+    return tmp_commit(f, tmp, path);
 }
 
 static void json_num(FILE *f, double v)
@@ -189,8 +201,7 @@ static int write_history(run *r)
 {
     char path[NT_PROB_PATH + 32], tmp[NT_PROB_PATH + 40];
     join(path, sizeof path, r->dir, "history.csv");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     const nt_problem *p = &r->prob;
     fprintf(f, "step,stage,optimizer,loss");
@@ -210,12 +221,7 @@ static int write_history(run *r)
         }
         fputc('\n', f);
     }
-    int ok = fclose(f) == 0;
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return tmp_commit(f, tmp, path);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -595,8 +601,7 @@ static int write_predictions(run *r)
     if (!m->n_ref) return 0;
     char path[NT_PROB_PATH + 32], tmp[NT_PROB_PATH + 40];
     join(path, sizeof path, r->dir, "predictions.csv");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     for (int v = 0; v < D; v++) fprintf(f, "%s%s", v ? "," : "", p->env.vars[v]);
     for (int k = 0; k < F; k++) fprintf(f, ",%s", p->env.fields[k]);
@@ -609,12 +614,7 @@ static int write_predictions(run *r)
             if (m->ref_has[k]) fprintf(f, ",%.17g,%.17g", m->ref_u[i * F + k], fabs(m->ref_pred[i * F + k] - m->ref_u[i * F + k]));
         fputc('\n', f);
     }
-    int ok = fclose(f) == 0;
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return tmp_commit(f, tmp, path);
 }
 
 static const char *ref_desc(const nt_problem *p, char *buf, size_t cap)
@@ -645,8 +645,7 @@ static int write_summary(run *r, const char *status, const double *errs, double 
     nt_pinn *m = &r->m;
     char path[NT_PROB_PATH + 32], tmp[NT_PROB_PATH + 40], buf[NT_PROB_PATH + 64];
     join(path, sizeof path, r->dir, "summary.json");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     int64_t adam = 0, lbfgs = 0;
     /* step counts per optimizer from the history's last row of each stage */
@@ -712,12 +711,7 @@ static int write_summary(run *r, const char *status, const double *errs, double 
         fprintf(f, "}");
     }
     fprintf(f, "}\n}\n");
-    int ok = fclose(f) == 0;
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return tmp_commit(f, tmp, path);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -1092,8 +1086,7 @@ int nt_run_predict(const char *dir, const char *in_csv, const char *out_csv)
     FILE *f = stdout;
     char tmp[NT_PROB_PATH + 8];
     if (out_csv) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", out_csv);
-        if (!(f = fopen(tmp, "w"))) {
+        if (!(f = tmp_open(out_csv, tmp, sizeof tmp))) {
             fprintf(stderr, "noether: cannot write '%s': %s\n", out_csv, strerror(errno));
             goto out;
         }
@@ -1107,8 +1100,7 @@ int nt_run_predict(const char *dir, const char *in_csv, const char *out_csv)
         fputc('\n', f);
     }
     if (out_csv) {
-        if (fclose(f) || rename(tmp, out_csv)) {
-            remove(tmp);
+        if (tmp_commit(f, tmp, out_csv)) {
             fprintf(stderr, "noether: cannot write '%s': %s\n", out_csv, strerror(errno));
             goto out;
         }
