@@ -18,9 +18,9 @@ OB_LIBDIR := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --variable=libdir openb
 OB_LIBS := $(shell PKG_CONFIG_PATH=$(OB_PC) pkg-config --libs openblas) -Wl,-rpath,$(OB_LIBDIR)
 
 # libyaml (problem files) and libpng (figures), both Debian packages.
-EXT_PC := yaml-0.1 libpng
+EXT_PC := yaml-0.1 libpng fftw3
 ifneq ($(shell pkg-config --exists $(EXT_PC) && echo yes),yes)
-$(error libyaml or libpng not found by pkg-config: run scripts/install-deps.sh (Debian: libyaml-dev libpng-dev))
+$(error libyaml, libpng or fftw3 not found by pkg-config: run scripts/install-deps.sh (Debian: libyaml-dev libpng-dev libfftw3-dev))
 endif
 EXT_CFLAGS := $(shell pkg-config --cflags $(EXT_PC))
 EXT_LIBS := $(shell pkg-config --libs $(EXT_PC))
