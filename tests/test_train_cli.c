@@ -859,6 +859,30 @@ static void test_divergence(void)
     free(hist);
 }
 
+/* An earlier run is never overwritten: --out on a folder holding a run is refused
+ * (the checkpoint stays as it was) unless --overwrite is given. */
+static void test_no_overwrite(void)
+{
+    write_text(P("tiny.yaml"),
+               "domain: {x: [0, 1]}\nfields: [u]\npde: \"u_xx + 1\"\n"
+               "conditions: [{where: boundary, u: 0, points: 2}]\nmodel: {width: 4, depth: 1}\n"
+               "train: {points: 16, stages: [{optimizer: adam, steps: 3}]}\n");
+    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("tiny.yaml"), P("T")) == 0);
+    char ck[1024];
+    snprintf(ck, sizeof ck, "%s/checkpoint.ntc", P("T"));
+    char *before = read_text(ck);
+    sleep(1); /* a rewrite would change the step-0 timings in the history */
+    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("tiny.yaml"), P("T")) == 1);
+    CHECK(strstr(g_out, "already holds a run") != NULL);
+    char *after = read_text(ck);
+    struct stat sb;
+    CHECK(stat(ck, &sb) == 0 && sb.st_size > 16);
+    CHECK(before && after && !memcmp(before, after, (size_t)sb.st_size));
+    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines --overwrite", P("tiny.yaml"), P("T")) == 0);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     g_quick = nt_test_quick();
@@ -879,6 +903,7 @@ int main(void)
     RUN(test_resume_determinism);
     RUN(test_sigint);
     RUN(test_divergence);
+    RUN(test_no_overwrite);
     if (nt_test_failed == 0) {
         char cmd[512];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);

@@ -189,7 +189,9 @@ static void usage_train(FILE *f)
             "summary.json, solution.png, loss.png. Ctrl-C saves a checkpoint and stops;\n"
             "--resume continues it and gives the same result as an uninterrupted run.\n\n"
             "options:\n"
-            "  --out DIR          run folder (default runs/<problem name>)\n"
+            "  --out DIR          run folder (default runs/<problem name>, or -2, -3, ...\n"
+            "                     when taken; an earlier run is never overwritten)\n"
+            "  --overwrite        allow --out to name a folder that holds an earlier run\n"
             "  --threads N        threads for OpenMP and OpenBLAS (default: all cores)\n"
             "  --seed S           override the problem's seed\n"
             "  --dtype D          override the dtype: float32 or float64\n"
@@ -224,9 +226,13 @@ static int cmd_train(int argc, char **argv)
             o.problem = a;
             continue;
         }
-        if (i + 1 >= argc) {
+        if (i + 1 >= argc && strcmp(a, "--overwrite")) {
             fprintf(stderr, "noether train: unknown option or missing value: '%s' (see noether train --help)\n", a);
             return 2;
+        }
+        if (!strcmp(a, "--overwrite")) {
+            o.overwrite = 1;
+            continue;
         }
         const char *val = argv[++i];
         if (!strcmp(a, "--out")) o.out_dir = val;

@@ -830,8 +830,26 @@ int nt_run_train(const nt_run_opts *o)
             goto out;
         }
         if (open_problem(r, o->problem, NULL, NULL, o->seed, o->dtype)) goto out;
-        if (o->out_dir) snprintf(r->dir, sizeof r->dir, "%s", o->out_dir);
-        else snprintf(r->dir, sizeof r->dir, "runs/%s", r->prob.name);
+        /* never overwrite an earlier run: runs/<name>, runs/<name>-2, ... unless
+         * --out names the folder (then --overwrite is required) */
+        struct stat sb;
+        char probe[NT_PROB_PATH + 32];
+        if (o->out_dir) {
+            snprintf(r->dir, sizeof r->dir, "%s", o->out_dir);
+            join(probe, sizeof probe, r->dir, CKPT_NAME);
+            if (!o->overwrite && stat(probe, &sb) == 0) {
+                fprintf(stderr, "noether: '%s' already holds a run; continue it with --resume %s, "
+                                "choose another --out, or pass --overwrite\n", r->dir, r->dir);
+                goto out;
+            }
+        } else {
+            snprintf(r->dir, sizeof r->dir, "runs/%s", r->prob.name);
+            for (int k = 2; k < 10000; k++) {
+                join(probe, sizeof probe, r->dir, CKPT_NAME);
+                if (stat(probe, &sb) != 0) break;
+                snprintf(r->dir, sizeof r->dir, "runs/%s-%d", r->prob.name, k);
+            }
+        }
         if (mkdir_p(r->dir)) {
             fprintf(stderr, "noether: cannot create the run folder '%s': %s\n", r->dir, strerror(errno));
             goto out;

@@ -9,7 +9,7 @@
 
 typedef struct nt_run_opts {
     const char *problem;     /* problem file (ignored with resume_dir) */
-    const char *out_dir;     /* NULL: runs/<problem name> */
+    const char *out_dir;     /* NULL: runs/<problem name> (or -2, -3, ... if taken) */
     const char *resume_dir;  /* continue the run in this folder */
     int threads;             /* 0: all cores */
     int64_t seed;            /* −1: from the file */
@@ -17,6 +17,7 @@ typedef struct nt_run_opts {
     double time_limit;       /* seconds of training, 0 = none */
     int64_t stop_after;      /* act as if Ctrl-C came after this many steps (tests); 0 = never */
     int progress;            /* −1: a bar when stderr is a terminal; 0: plain lines; 1: bar */
+    int overwrite;           /* allow out_dir to hold an earlier run */
 } nt_run_opts;
 
 int nt_run_train(const nt_run_opts *o);
