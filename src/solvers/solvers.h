@@ -82,7 +82,9 @@ void nt_spectral_config_default(nt_spectral_config *c, nt_spectral_pde pde);
  * u0 and every snapshot are n complex values stored re/im interleaved
  * (u0[2j] = Re h(x_j), u0[2j+1] = Im h(x_j)), so out holds n_out × 2n doubles.
  * NT_ERR_ARG for a bad config or times; NT_ERR_NUMERIC if the solution
- * becomes non-finite (message names the time); NT_ERR_NOMEM. */
+ * becomes non-finite (message names the time); NT_ERR_NOMEM.
+ * Not thread-safe: FFTW's planner is global, so do not call it from several
+ * threads at once. */
 nt_status nt_spectral_solve(const nt_spectral_config *c, const double *u0, const double *t_out,
                             int n_out, double *out);
 
