@@ -139,25 +139,39 @@ static int64_t cond_rows(const nt_problem *p)
     return r;
 }
 
+/* Reads a CSV whose columns are named like the domain variables (all required)
+ * and some fields (at least one): vc[v] / fc[f] are the column indices (fc −1 for
+ * an absent field). `what` names the file in messages ("data file", "reference"). */
+static nt_status read_columns(const nt_problem *p, const char *path, const char *what, nt_csv *c, int *vc,
+                              int *fc)
+{
+    nt_status st = nt_csv_read(c, path);
+    if (st) return st;
+    int nf = 0;
+    for (int v = 0; v < p->env.n_vars; v++)
+        if ((vc[v] = nt_csv_col(c, p->env.vars[v])) < 0) {
+            nt_csv_free(c);
+            return nt_set_error(NT_ERR_FORMAT, "%s:1:1: %s has no column '%s' (a domain variable)", path, what,
+                                p->env.vars[v]);
+        }
+    for (int f = 0; f < p->env.n_fields; f++) nf += (fc[f] = nt_csv_col(c, p->env.fields[f])) >= 0;
+    if (!nf) {
+        nt_csv_free(c);
+        return nt_set_error(NT_ERR_FORMAT, "%s:1:1: %s has no column named like a field (%s...)", path, what,
+                            p->env.fields[0]);
+    }
+    return NT_OK;
+}
+
 /* Reads observations: columns named like the domain variables and some fields. */
 static nt_status load_data(nt_pinn *m)
 {
     const nt_problem *p = m->prob;
     int D = p->env.n_vars, F = p->env.n_fields;
     nt_csv c;
-    nt_status st = nt_csv_read(&c, p->data_path);
+    int vc[NT_EXPR_MAX_VARS], fc[NT_EXPR_MAX_FIELDS];
+    nt_status st = read_columns(p, p->data_path, "data file", &c, vc, fc);
     if (st) return st;
-    int vc[NT_EXPR_MAX_VARS], fc[NT_EXPR_MAX_FIELDS], nf = 0;
-    for (int v = 0; v < D; v++)
-        if ((vc[v] = nt_csv_col(&c, p->env.vars[v])) < 0) {
-            nt_csv_free(&c);
-            return nt_set_error(NT_ERR_FORMAT, "%s:1:1: data file has no column '%s' (a domain variable)", p->data_path, p->env.vars[v]);
-        }
-    for (int f = 0; f < F; f++) nf += (fc[f] = nt_csv_col(&c, p->env.fields[f])) >= 0;
-    if (!nf) {
-        nt_csv_free(&c);
-        return nt_set_error(NT_ERR_FORMAT, "%s:1:1: data file has no column named like a field (%s...)", p->data_path, p->env.fields[0]);
-    }
     int64_t n = p->data_points > 0 ? NT_MIN(p->data_points, c.rows) : c.rows;
     int64_t *perm = malloc((size_t)c.rows * sizeof *perm);
     m->x_data = malloc((size_t)(n * D) * sizeof(double));
@@ -232,40 +246,7 @@ static nt_status ref_grid(nt_pinn *m)
             m->ref_x[i * D + v] = p->lo[v] + (p->hi[v] - p->lo[v]) * k / (p->ref_grid[v] - 1);
         }
     }
-    for (int v = 0; v < D; v++) m->ref_dims[v] = p->ref_grid[v];
     return NT_OK;
-}
-
-/* Detects a product grid in file order (any variable order is accepted when the
- * points enumerate the grid with some variable fastest). Sets ref_dims or zeros. */
-static void detect_grid(nt_pinn *m)
-{
-    int D = m->prob->env.n_vars;
-    memset(m->ref_dims, 0, sizeof m->ref_dims);
-    if (D > 3) return;
-    int64_t total = 1;
-    int cnt[NT_EXPR_MAX_VARS];
-    for (int v = 0; v < D; v++) {
-        /* count distinct values (sorted copy) */
-        double *tmp = malloc((size_t)m->n_ref * sizeof(double));
-        if (!tmp) return;
-        for (int64_t i = 0; i < m->n_ref; i++) tmp[i] = m->ref_x[i * D + v];
-        int64_t k = 0;
-        for (int64_t i = 0; i < m->n_ref; i++) {
-            int seen = 0;
-            for (int64_t j = 0; j < k && j < 4096; j++)
-                if (tmp[j] == tmp[i]) { seen = 1; break; }
-            if (!seen) {
-                if (k >= 4096) { free(tmp); return; }
-                tmp[k++] = tmp[i];
-            }
-        }
-        free(tmp);
-        cnt[v] = (int)k;
-        total *= k;
-    }
-    if (total != m->n_ref) return;
-    for (int v = 0; v < D; v++) m->ref_dims[v] = cnt[v];
 }
 
 nt_status nt_pinn_load_reference_file(nt_pinn *m, const char *path)
@@ -273,19 +254,9 @@ nt_status nt_pinn_load_reference_file(nt_pinn *m, const char *path)
     const nt_problem *p = m->prob;
     int D = p->env.n_vars, F = p->env.n_fields;
     nt_csv c;
-    nt_status st = nt_csv_read(&c, path);
+    int vc[NT_EXPR_MAX_VARS], fc[NT_EXPR_MAX_FIELDS];
+    nt_status st = read_columns(p, path, "reference", &c, vc, fc);
     if (st) return st;
-    int vc[NT_EXPR_MAX_VARS], fc[NT_EXPR_MAX_FIELDS], nf = 0;
-    for (int v = 0; v < D; v++)
-        if ((vc[v] = nt_csv_col(&c, p->env.vars[v])) < 0) {
-            nt_csv_free(&c);
-            return nt_set_error(NT_ERR_FORMAT, "%s:1:1: reference has no column '%s' (a domain variable)", path, p->env.vars[v]);
-        }
-    for (int f = 0; f < F; f++) nf += (fc[f] = nt_csv_col(&c, p->env.fields[f])) >= 0;
-    if (!nf) {
-        nt_csv_free(&c);
-        return nt_set_error(NT_ERR_FORMAT, "%s:1:1: reference has no column named like a field", path);
-    }
     if ((st = ref_alloc(m, c.rows))) {
         nt_csv_free(&c);
         return st;
@@ -297,7 +268,6 @@ nt_status nt_pinn_load_reference_file(nt_pinn *m, const char *path)
     }
     for (int f = 0; f < F; f++) m->ref_has[f] = fc[f] >= 0;
     nt_csv_free(&c);
-    detect_grid(m);
     return NT_OK;
 }
 

@@ -37,8 +37,6 @@ typedef struct nt_pinn {
     int64_t n_ref;                  /* reference grid */
     double *ref_x, *ref_u, *ref_pred; /* n_ref × D, n_ref × F (NaN = absent), n_ref × F */
     int ref_has[NT_EXPR_MAX_FIELDS];
-    int ref_dims[NT_EXPR_MAX_VARS]; /* grid shape when the reference is a product grid
-                                       (points ordered with the last variable fastest), else 0 */
 } nt_pinn;
 
 /* Builds the network (seeded from prob->seed), samples the points, loads observations
