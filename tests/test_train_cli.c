@@ -883,6 +883,28 @@ static void test_no_overwrite(void)
     free(after);
 }
 
+/* Steps per optimizer in summary.json count every step, also when a stage does not
+ * end on a logged step (Adam 7 steps, L-BFGS 5, a history row every 100). */
+static void test_step_counts(void)
+{
+    write_text(P("count.yaml"),
+               "domain: {x: [0, 1]}\nfields: [u]\npde: \"u_xx + 1\"\n"
+               "conditions: [{where: boundary, u: 0, points: 2}]\nmodel: {width: 4, depth: 1}\n"
+               "train: {points: 16, log_every: 100, eval_every: 100,\n"
+               "        stages: [{optimizer: adam, steps: 7}, {optimizer: lbfgs, steps: 5}]}\n");
+    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("count.yaml"), P("CNT")) == 0);
+    char path[1024], a[64], l[64], t[64];
+    snprintf(path, sizeof path, "%s/summary.json", P("CNT"));
+    char *js = read_text(path);
+    num_after(js, "\"adam_steps\": ", a, sizeof a);
+    num_after(js, "\"lbfgs_iterations\": ", l, sizeof l);
+    num_after(js, "\"steps\": ", t, sizeof t);
+    CHECK(!strcmp(a, "7"));
+    CHECK(atoi(l) >= 1 && atoi(l) <= 5);
+    CHECK(atoi(t) == 7 + atoi(l));
+    free(js);
+}
+
 int main(void)
 {
     g_quick = nt_test_quick();
@@ -904,6 +926,7 @@ int main(void)
     RUN(test_sigint);
     RUN(test_divergence);
     RUN(test_no_overwrite);
+    RUN(test_step_counts);
     if (nt_test_failed == 0) {
         char cmd[512];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);

@@ -53,6 +53,7 @@ typedef struct run_meta {
     double time_to_1e3;     /* NaN if not reached */
     int32_t hist_cols;
     int32_t pad;
+    int64_t stage_steps[NT_PROB_MAX_STAGES]; /* steps done in each stage */
 } run_meta;
 
 typedef struct run {
@@ -185,7 +186,7 @@ static void hist_add(run *r, double err_known, const double *errs, double now_s)
     const nt_problem *p = &r->prob;
     int c = 0;
     row[c++] = (double)r->meta.global_step;
-    row[c++] = (double)r->meta.stage;
+    row[c++] = (double)NT_MIN(r->meta.stage, r->prob.n_stages - 1); /* the final row: the last stage */
     double loss = 0;
     for (int k = 0; k < r->m.n_terms; k++) loss += r->m.term_weight[k] * r->m.term[k];
     row[c++] = loss;
@@ -648,16 +649,9 @@ static int write_summary(run *r, const char *status, const double *errs, double 
     FILE *f = tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     int64_t adam = 0, lbfgs = 0;
-    /* step counts per optimizer from the history's last row of each stage */
-    int64_t prev_end = 0;
-    for (int s = 0; s < p->n_stages; s++) {
-        int64_t end = -1;
-        for (int64_t i = 0; i < r->hist_rows; i++)
-            if ((int)r->hist[i * r->hist_cols + 1] == s) end = (int64_t)r->hist[i * r->hist_cols];
-        if (end < 0) continue;
-        if (p->stages[s].kind == NT_STAGE_ADAM) adam += end - prev_end;
-        else lbfgs += end - prev_end;
-        prev_end = end;
+    for (int k = 0; k < p->n_stages; k++) {
+        if (p->stages[k].kind == NT_STAGE_ADAM) adam += r->meta.stage_steps[k];
+        else lbfgs += r->meta.stage_steps[k];
     }
     fprintf(f, "{\n  \"problem\": ");
     json_str(f, p->name);
@@ -794,6 +788,7 @@ static void show_progress(run *r, double loss, int final_line)
 static void record(run *r, int with_err, double t_train0)
 {
     double errs[NT_EXPR_MAX_FIELDS];
+    for (int f = 0; f < NT_EXPR_MAX_FIELDS; f++) errs[f] = NAN;
     double worst = NAN;
     double t_before = nt_time_now();
     r->meta.train_s = t_before - t_train0;
@@ -943,6 +938,7 @@ int nt_run_train(const nt_run_opts *o)
                     break;
                 }
                 r->lr = nt_adam_step(&r->adam);
+                r->meta.stage_steps[r->meta.stage]++;
                 r->meta.step_in_stage++;
                 r->meta.global_step++;
                 if (p->resample_every > 0 && r->meta.step_in_stage % p->resample_every == 0) nt_pinn_resample(m);
@@ -954,6 +950,7 @@ int nt_run_train(const nt_run_opts *o)
                     status = "diverged";
                     break;
                 }
+                r->meta.stage_steps[r->meta.stage]++;
                 r->meta.step_in_stage++;
                 r->meta.global_step++;
                 if (ls != NT_LBFGS_RUNNING) {
@@ -1027,9 +1024,8 @@ int nt_run_train(const nt_run_opts *o)
     nt_pinn_loss(m, 0);
     double errs[NT_EXPR_MAX_FIELDS];
     double worst = nt_pinn_errors(m, errs);
-    if (!r->hist_rows || r->hist[(r->hist_rows - 1) * r->hist_cols] != (double)r->meta.global_step) {
+    if (!r->hist_rows || r->hist[(r->hist_rows - 1) * r->hist_cols] != (double)r->meta.global_step)
         hist_add(r, m->n_ref > 0, errs, r->meta.train_s);
-    }
     if (worst <= 1e-3 && !(r->meta.time_to_1e3 >= 0)) r->meta.time_to_1e3 = r->meta.train_s;
     if (ckpt_save(r)) {
         fprintf(stderr, "noether: %s\n", nt_error_msg());
