@@ -1,7 +1,9 @@
 /* main.c — the `noether` command: train / predict / eval on problem files and run
  * folders, and the built-in demo. */
+#include "pinn/bench.h"
 #include "pinn/demo.h"
 #include "pinn/run.h"
+#include "pinn/solve.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@ static void usage_main(FILE *f)
             "  train FILE        train a PINN from a YAML problem file; writes a run folder\n"
             "  predict DIR       evaluate a trained run at the points of a CSV file\n"
             "  eval DIR          recompute a run's errors against its (or another) reference\n"
+            "  solve FILE        compute a problem's reference solution with the classical solvers\n"
+            "  bench [NAME...]   train the problem catalogue and tabulate errors beside published ones\n"
             "  demo burgers|ks   train the built-in PINN (no problem file) and report its error\n"
             "  version           print the version\n\n"
             "Start with: noether train problems/burgers.yaml\n"
@@ -329,6 +333,101 @@ static int cmd_eval(int argc, char **argv)
     return nt_run_eval(dir, ref);
 }
 
+static void usage_solve(FILE *f)
+{
+    fprintf(f,
+            "usage: noether solve FILE [--out OUT.csv] [--threads N] [--overwrite]\n\n"
+            "Computes the reference solution named in the problem file's reference block\n"
+            "(solver: spectral | cavity | cole_hopf, or exact: ...) on its reference grid and\n"
+            "writes it as CSV (columns: the variables, then the fields) with a PNG figure of\n"
+            "the same name. Default OUT: <problem name>-reference.csv. The CSV can serve as\n"
+            "reference: {file: OUT.csv} or as data for an inverse problem.\n");
+}
+
+static int cmd_solve(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL;
+    int overwrite = 0;
+    int64_t threads = 0;
+    if (argc < 1) {
+        usage_solve(stderr);
+        return 2;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage_solve(stdout); return 0; }
+        if (!strcmp(a, "--overwrite")) { overwrite = 1; continue; }
+        if (a[0] != '-') {
+            if (file) { fprintf(stderr, "noether solve: one problem file at a time ('%s' and '%s')\n", file, a); return 2; }
+            file = a;
+            continue;
+        }
+        if (i + 1 >= argc) { fprintf(stderr, "noether solve: missing value for '%s'\n", a); return 2; }
+        if (!strcmp(a, "--out")) out = argv[++i];
+        else if (!strcmp(a, "--threads")) { if (parse_i64(a, argv[++i], 1, 1024, &threads)) return 2; }
+        else { fprintf(stderr, "noether solve: unknown option '%s' (see noether solve --help)\n", a); return 2; }
+    }
+    if (!file) {
+        fprintf(stderr, "noether solve: needs a problem file\n");
+        return 2;
+    }
+    if (threads) nt_threads_set((int)threads);
+    return nt_run_solve(file, out, overwrite);
+}
+
+static void usage_bench(FILE *f)
+{
+    fprintf(f,
+            "usage: noether bench [NAME...] [--quick] [--time-limit S] [--threads N]\n"
+            "                     [--catalogue FILE] [--out DIR] [--table FILE.md]\n\n"
+            "Trains every problem of the catalogue (default problems/catalogue.yaml), or the\n"
+            "named ones, each in its own run folder under DIR (default runs/bench-<date>),\n"
+            "and prints a Markdown table: relative L2 error, the published figure and its\n"
+            "source, wall time, steps and steps/s. The table is also written to FILE.md\n"
+            "(default DIR/ACCURACY.md).\n\n"
+            "options:\n"
+            "  --quick          stop each problem after 10 s of training (a smoke run)\n"
+            "  --time-limit S   stop each problem after S seconds of training\n"
+            "  --threads N      threads (default: all cores)\n");
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    nt_bench_opts o;
+    memset(&o, 0, sizeof o);
+    o.catalogue = "problems/catalogue.yaml";
+    o.quick_seconds = 10;
+    const char **names = calloc((size_t)argc + 1, sizeof *names);
+    int64_t threads = 0;
+    if (!names) return 1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage_bench(stdout); free(names); return 0; }
+        if (!strcmp(a, "--quick")) { o.quick = 1; continue; }
+        if (a[0] != '-') { names[o.n_names++] = a; continue; }
+        if (i + 1 >= argc) { fprintf(stderr, "noether bench: missing value for '%s'\n", a); free(names); return 2; }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--catalogue")) o.catalogue = v;
+        else if (!strcmp(a, "--out")) o.out_dir = v;
+        else if (!strcmp(a, "--table")) o.table = v;
+        else if (!strcmp(a, "--threads")) { if (parse_i64(a, v, 1, 1024, &threads)) { free(names); return 2; } }
+        else if (!strcmp(a, "--time-limit")) {
+            char *end;
+            o.time_limit = strtod(v, &end);
+            if (*end || end == v || !(o.time_limit > 0)) {
+                fprintf(stderr, "noether bench: --time-limit expects seconds > 0, got '%s'\n", v);
+                free(names);
+                return 2;
+            }
+        } else { fprintf(stderr, "noether bench: unknown option '%s' (see noether bench --help)\n", a); free(names); return 2; }
+    }
+    o.names = names;
+    o.threads = (int)threads;
+    int rc = nt_run_bench(&o);
+    free(names);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -343,6 +442,8 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(argv[1], "predict")) return cmd_predict(argc - 2, argv + 2);
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "solve")) return cmd_solve(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
     fprintf(stderr, "noether: unknown command '%s'\n\n", argv[1]);
     usage_main(stderr);
     return 2;

@@ -809,6 +809,8 @@ static double apply_binary(nt_expr_kind k, double a, double b)
 typedef struct eval_ctx {
     int n_vars, n_fields;
     const double *coords, *unknowns, *fields;  /* coords/fields point at row i */
+    nt_expr_field_fn field_fn;                 /* nt_expr_eval_fn: field values and derivatives */
+    void *user;
 } eval_ctx;
 
 static double eval_rec(const nt_expr_node *x, const eval_ctx *c)
@@ -817,7 +819,7 @@ static double eval_rec(const nt_expr_node *x, const eval_ctx *c)
     case NT_EX_NUM: return x->value;
     case NT_EX_VAR: return c->coords[x->index];
     case NT_EX_UNKNOWN: return c->unknowns[x->index];
-    case NT_EX_FIELD: return c->fields[x->index];
+    case NT_EX_FIELD: return c->field_fn ? c->field_fn(c->user, x->index, x->counts, c->coords) : c->fields[x->index];
     case NT_EX_NEG: return -eval_rec(x->a, c);
     case NT_EX_FUNC: return apply_func(x->func, eval_rec(x->a, c));
     default: return apply_binary(x->kind, eval_rec(x->a, c), eval_rec(x->b, c));
@@ -826,7 +828,7 @@ static double eval_rec(const nt_expr_node *x, const eval_ctx *c)
 
 /* Checks that the inputs eval needs are present. */
 static nt_status eval_check(const nt_expr *e, const nt_expr_node *x, const double *coords,
-                            const double *unknowns, const double *fields)
+                            const double *unknowns, const double *fields, int field_fn)
 {
     if (!x) return NT_OK;
     char name[NT_EXPR_NAME + 64];
@@ -850,6 +852,10 @@ static nt_status eval_check(const nt_expr *e, const nt_expr_node *x, const doubl
         int order = 0;
         for (int d = 0; d < NT_EXPR_MAX_VARS; d++) order += x->counts[d];
         node_name(e, x, name, sizeof name);
+        if (field_fn) {
+            if (!coords) return nt_set_error(NT_ERR_ARG, "'%s' at column %d needs coordinates, none given", name, x->col);
+            break;
+        }
         if (order > 0)
             return nt_set_error(NT_ERR_ARG,
                                 "derivative '%s' at column %d cannot be evaluated from field "
@@ -862,8 +868,8 @@ static nt_status eval_check(const nt_expr *e, const nt_expr_node *x, const doubl
     }
     default: break;
     }
-    nt_status s = eval_check(e, x->a, coords, unknowns, fields);
-    if (s == NT_OK) s = eval_check(e, x->b, coords, unknowns, fields);
+    nt_status s = eval_check(e, x->a, coords, unknowns, fields, field_fn);
+    if (s == NT_OK) s = eval_check(e, x->b, coords, unknowns, fields, field_fn);
     return s;
 }
 
@@ -871,12 +877,26 @@ nt_status nt_expr_eval(const nt_expr *e, int64_t n, const double *coords,
                        const double *unknowns, const double *fields, double *out)
 {
     NT_ASSERT(e && e->root && (out || n == 0), "nt_expr_eval: NULL argument");
-    nt_status s = eval_check(e, e->root, coords, unknowns, fields);
+    nt_status s = eval_check(e, e->root, coords, unknowns, fields, 0);
     if (s != NT_OK) return s;
-    eval_ctx c = {e->n_vars, e->n_fields, NULL, unknowns, NULL};
+    eval_ctx c = {e->n_vars, e->n_fields, NULL, unknowns, NULL, NULL, NULL};
     for (int64_t i = 0; i < n; i++) {
         c.coords = coords ? coords + i * e->n_vars : NULL;
         c.fields = fields ? fields + i * e->n_fields : NULL;
+        out[i] = eval_rec(e->root, &c);
+    }
+    return NT_OK;
+}
+
+nt_status nt_expr_eval_fn(const nt_expr *e, int64_t n, const double *coords, const double *unknowns,
+                          nt_expr_field_fn field, void *user, double *out)
+{
+    NT_ASSERT(e && e->root && field && (out || n == 0), "nt_expr_eval_fn: NULL argument");
+    nt_status s = eval_check(e, e->root, coords, unknowns, NULL, 1);
+    if (s != NT_OK) return s;
+    eval_ctx c = {e->n_vars, e->n_fields, NULL, unknowns, NULL, field, user};
+    for (int64_t i = 0; i < n; i++) {
+        c.coords = coords ? coords + i * e->n_vars : NULL;
         out[i] = eval_rec(e->root, &c);
     }
     return NT_OK;

@@ -127,4 +127,15 @@ nt_tensor *nt_expr_compile(const nt_expr *e, nt_tape *t, const nt_expr_bind *b);
 nt_status nt_expr_eval(const nt_expr *e, int64_t n, const double *coords,
                        const double *unknowns, const double *fields, double *out);
 
+/* Field values for nt_expr_eval_fn: the value of field `field` differentiated
+ * counts[v] times along each variable v, at the point coords (one row). */
+typedef double (*nt_expr_field_fn)(void *user, int field, const int *counts, const double *coords);
+
+/* As nt_expr_eval, with fields and their derivatives supplied by `field` (e.g. an
+ * exact solution differentiated numerically, to check a problem's PDE against its
+ * exact solution). coords must be given when the expression uses variables or
+ * fields. */
+nt_status nt_expr_eval_fn(const nt_expr *e, int64_t n, const double *coords, const double *unknowns,
+                          nt_expr_field_fn field, void *user, double *out);
+
 #endif

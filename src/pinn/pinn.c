@@ -6,6 +6,7 @@
  * chunk's share of the gradient. The condition and data terms ride along with the
  * first chunk. */
 #include "pinn/pinn.h"
+#include "pinn/reference.h"
 #include "core/internal.h"
 #include "solvers/solvers.h"
 
@@ -300,6 +301,10 @@ static nt_status load_reference(nt_pinn *m)
         m->ref_has[0] = 1;
         return st;
     }
+    case NT_REF_SPECTRAL:
+    case NT_REF_CAVITY:
+        if ((st = ref_grid(m))) return st;
+        return nt_reference_solve(p, m->n_ref, m->ref_x, m->ref_u, m->ref_has);
     case NT_REF_EXACT: {
         if ((st = ref_grid(m))) return st;
         double *col = malloc((size_t)m->n_ref * sizeof(double)), unk[NT_EXPR_MAX_UNKNOWNS];

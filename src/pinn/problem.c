@@ -1,5 +1,6 @@
 /* problem.c — YAML problem files → nt_problem, with every error located. */
 #include "pinn/problem.h"
+#include "solvers/solvers.h"
 #include "core/internal.h"
 #include "io/yaml.h"
 
@@ -588,10 +589,155 @@ static nt_status load_grid(nt_problem *p, const nt_ydoc *d, const nt_ynode *ref)
     return NT_OK;
 }
 
+/* Rejects keys of the reference block that belong to other solvers. `allowed` is a
+ * space-separated list beside file/solver/exact/grid. */
+static nt_status only_keys(const nt_ydoc *d, const nt_ynode *n, const char *solver, const char *allowed)
+{
+    for (int i = 0; i < n->n; i++) {
+        const char *k = n->keys[i];
+        if (!strcmp(k, "solver") || !strcmp(k, "grid")) continue;
+        size_t L = strlen(k);
+        const char *a = allowed;
+        int ok = 0;
+        while (a && *a) {
+            const char *e = strchr(a, ' ');
+            size_t la = e ? (size_t)(e - a) : strlen(a);
+            if (la == L && !strncmp(a, k, L)) ok = 1;
+            a = e ? e + 1 : NULL;
+        }
+        if (!ok)
+            return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "'%s' is not an option of the %s solver (its options: %s)",
+                                    k, solver, allowed[0] ? allowed : "none");
+    }
+    return NT_OK;
+}
+
+static nt_status const_expr(nt_problem *p, const nt_ydoc *d, const nt_ynode *x, const char *what, double *out)
+{
+    nt_expr e;
+    nt_status st = parse_expr(d, x, &p->env, what, &e);
+    if (st) return st;
+    st = nt_expr_eval(&e, 1, NULL, NULL, NULL, out);
+    nt_expr_free(&e);
+    if (st || !isfinite(*out)) return nt_yaml_error(d, x, "%s must be a constant expression", what);
+    return NT_OK;
+}
+
+/* The value expression of the problem's initial condition on field f: the
+ * condition `{where: initial | "t == t0", <field>: value}`; NULL when absent. */
+static const nt_ynode *initial_value(const nt_problem *p, const nt_ydoc *d, int f)
+{
+    const nt_ynode *cs = nt_ynode_get(d->root, "conditions");
+    if (!cs || cs->kind != NT_Y_SEQ) return NULL;
+    for (int k = 0; k < p->n_cond; k++) {
+        const nt_condition *c = &p->cond[k];
+        if (c->kind != NT_COND_EXPR || c->n_faces != 1 || c->faces[0].var != p->time_var || c->faces[0].side != 0) continue;
+        for (int i = 0; i < cs->n; i++) {
+            const nt_ynode *cn = cs->items[i];
+            if (cn->line != c->line || cn->col != c->col) continue;
+            const nt_ynode *v = nt_ynode_get(cn, p->env.fields[f]);
+            if (v) return v;
+        }
+    }
+    return NULL;
+}
+
+static nt_status load_spectral_ref(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    static const char *eqs[] = {"burgers", "allen_cahn", "kdv", "ks", "nls"};
+    nt_status st = only_keys(d, n, "spectral", "equation n dt scheme nu c initial");
+    if (st) return st;
+    const nt_ynode *x = nt_ynode_get(n, "equation");
+    const char *s;
+    if (!x) return nt_yaml_error(d, n, "the spectral solver needs 'equation' (burgers, allen_cahn, kdv, ks or nls)");
+    if ((st = nt_yaml_str(d, x, "equation", &s))) return st;
+    int pde = -1;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, eqs[i])) pde = i;
+    if (pde < 0) return nt_yaml_error(d, x, "unknown equation '%s' (spectral: burgers, allen_cahn, kdv, ks, nls)", s);
+    nt_spectral_config c;
+    nt_spectral_config_default(&c, (nt_spectral_pde)pde);
+    p->ref_kind = NT_REF_SPECTRAL;
+    p->ref_spec_pde = pde;
+    p->ref_spec_nu = c.nu;
+    memcpy(p->ref_spec_c, c.c, sizeof c.c);
+    p->ref_spec_n = 512;
+    p->ref_spec_dt = 1e-4;
+    p->ref_spec_scheme = NT_SPEC_ETDRK4;
+    int nf = pde == NT_SPEC_NLS ? 2 : 1;
+    if (p->env.n_vars != 2 || p->time_var < 0 || p->env.n_fields != nf)
+        return nt_yaml_error(d, x, "the spectral solver needs a domain of one space variable and time, and %s", nf == 2 ? "two fields (real and imaginary part)" : "one field");
+    p->ref_space_var = p->time_var == 0 ? 1 : 0;
+    int64_t v;
+    if ((x = nt_ynode_get(n, "n"))) {
+        if ((st = nt_yaml_int(d, x, "n", 8, 1 << 16, &v))) return st;
+        if (v % 2) return nt_yaml_error(d, x, "n must be even");
+        p->ref_spec_n = (int)v;
+    }
+    if ((x = nt_ynode_get(n, "dt")) && (st = const_expr(p, d, x, "dt", &p->ref_spec_dt))) return st;
+    if (!(p->ref_spec_dt > 0)) return nt_yaml_error(d, x, "dt must be > 0");
+    if ((x = nt_ynode_get(n, "scheme"))) {
+        if ((st = nt_yaml_str(d, x, "scheme", &s))) return st;
+        if (!strcmp(s, "etdrk4")) p->ref_spec_scheme = NT_SPEC_ETDRK4;
+        else if (!strcmp(s, "rk4")) p->ref_spec_scheme = NT_SPEC_RK4;
+        else return nt_yaml_error(d, x, "unknown scheme '%s' (etdrk4 or rk4)", s);
+    }
+    if ((x = nt_ynode_get(n, "nu")) && (st = const_expr(p, d, x, "nu", &p->ref_spec_nu))) return st;
+    if ((x = nt_ynode_get(n, "c"))) {
+        if (x->kind != NT_Y_SEQ || x->n < 1 || x->n > 4)
+            return nt_yaml_error(d, x, "c must be a list of 1 to 4 coefficients (see docs/problem-files.md)");
+        for (int i = 0; i < x->n; i++)
+            if ((st = const_expr(p, d, x->items[i], "a coefficient", &p->ref_spec_c[i]))) return st;
+    }
+    const nt_ynode *ini = nt_ynode_get(n, "initial");
+    if (ini && ini->kind != NT_Y_MAP) return nt_yaml_error(d, ini, "initial must map fields to expressions, e.g. {u: \"cos(pi*x)\"}");
+    if (ini)
+        for (int i = 0; i < ini->n; i++) {
+            int f = -1;
+            for (int k = 0; k < p->env.n_fields; k++)
+                if (!strcmp(p->env.fields[k], ini->keys[i])) f = k;
+            if (f < 0) return nt_yaml_error_at(d, ini->key_line[i], ini->key_col[i], "initial: '%s' is not a field", ini->keys[i]);
+        }
+    for (int f = 0; f < nf; f++) {
+        const nt_ynode *e = ini ? nt_ynode_get(ini, p->env.fields[f]) : NULL;
+        if (!e) e = initial_value(p, d, f);
+        if (!e)
+            return nt_yaml_error(d, n, "the spectral solver needs the initial value of '%s': give reference initial: {%s: ...} or a condition {where: initial, %s: ...}",
+                                 p->env.fields[f], p->env.fields[f], p->env.fields[f]);
+        if ((st = parse_expr(d, e, &p->env, "initial value", &p->ref_init[f]))) return st;
+        if (nt_expr_uses(&p->ref_init[f]) & (NT_EXPR_USES_FIELD | NT_EXPR_USES_LOGIC))
+            return nt_yaml_error(d, e, "an initial value for the reference may use coordinates and constants only");
+    }
+    return NT_OK;
+}
+
+static nt_status load_cavity_ref(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    nt_status st = only_keys(d, n, "cavity", "re n");
+    if (st) return st;
+    const nt_ynode *x;
+    p->ref_kind = NT_REF_CAVITY;
+    p->ref_re = 100;
+    p->ref_solver_n = 129;
+    if (p->env.n_vars != 2 || p->time_var >= 0 || p->env.n_fields < 2 || p->env.n_fields > 3)
+        return nt_yaml_error(d, n, "the cavity solver needs a steady problem in two variables with fields u, v and optionally p");
+    for (int v = 0; v < 2; v++)
+        if (p->lo[v] != 0 || p->hi[v] != 1) return nt_yaml_error(d, n, "the cavity solver works on the unit square: both variables in [0, 1]");
+    if ((x = nt_ynode_get(n, "re")) && (st = const_expr(p, d, x, "re", &p->ref_re))) return st;
+    if (!(p->ref_re > 0)) return nt_yaml_error(d, x, "re must be > 0");
+    int64_t v;
+    if ((x = nt_ynode_get(n, "n"))) {
+        if ((st = nt_yaml_int(d, x, "n", 9, 4097, &v))) return st;
+        p->ref_solver_n = (int)v;
+    }
+    return NT_OK;
+}
+
 static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
-    static const char *keys[] = {"file", "solver", "exact", "grid", "nu", NULL};
+    static const char *keys[] = {"file", "solver", "exact", "grid", "nu", "equation", "n", "dt", "scheme", "c",
+                                 "initial", "re", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "reference");
     if (st) return st;
     const nt_ynode *x;
@@ -600,6 +746,7 @@ static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode 
     if (kinds != 1) return nt_yaml_error(d, n, "reference needs exactly one of 'file', 'solver' or 'exact'");
     if ((x = nt_ynode_get(n, "file"))) {
         if ((st = nt_yaml_str(d, x, "file", &s))) return st;
+        if ((st = only_keys(d, n, "file", "file"))) return st;
         p->ref_kind = NT_REF_FILE;
         resolve(p->dir, s, p->ref_path, sizeof p->ref_path);
         return file_exists(d, x, p->ref_path, "reference file");
@@ -607,7 +754,11 @@ static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode 
     if ((st = load_grid(p, d, n))) return st;
     if ((x = nt_ynode_get(n, "solver"))) {
         if ((st = nt_yaml_str(d, x, "solver", &s))) return st;
-        if (strcmp(s, "cole_hopf")) return nt_yaml_error(d, x, "unknown reference solver '%s' (available: cole_hopf)", s);
+        if (!strcmp(s, "spectral")) return load_spectral_ref(p, d, n);
+        if (!strcmp(s, "cavity")) return load_cavity_ref(p, d, n);
+        if (strcmp(s, "cole_hopf"))
+            return nt_yaml_error(d, x, "unknown reference solver '%s' (available: cole_hopf, spectral, cavity)", s);
+        if ((st = only_keys(d, n, "cole_hopf", "nu"))) return st;
         p->ref_kind = NT_REF_COLE_HOPF;
         int ix = -1, it = -1;
         for (int v = 0; v < p->env.n_vars; v++) {
@@ -631,6 +782,7 @@ static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode 
         if (!(p->ref_nu > 0)) return nt_yaml_error(d, n, "cole_hopf needs the viscosity: a constant 'nu' or reference key nu:");
         return NT_OK;
     }
+    if ((st = only_keys(d, n, "exact", "exact"))) return st;
     x = nt_ynode_get(n, "exact");
     if (x->kind != NT_Y_MAP) return nt_yaml_error(d, x, "exact must map fields to expressions, e.g. {u: \"sin(pi*x)*exp(-t)\"}");
     p->ref_kind = NT_REF_EXACT;
@@ -766,6 +918,9 @@ void nt_problem_free(nt_problem *p)
 {
     for (int i = 0; i < NT_PROB_MAX_PDE; i++) nt_expr_free(&p->pde[i]);
     for (int i = 0; i < NT_PROB_MAX_COND; i++) nt_expr_free(&p->cond[i].residual);
-    for (int i = 0; i < NT_EXPR_MAX_FIELDS; i++) nt_expr_free(&p->ref_exact[i]);
+    for (int i = 0; i < NT_EXPR_MAX_FIELDS; i++) {
+        nt_expr_free(&p->ref_exact[i]);
+        nt_expr_free(&p->ref_init[i]);
+    }
     p->n_pde = p->n_cond = 0;
 }

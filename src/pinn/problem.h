@@ -54,7 +54,14 @@ typedef struct nt_stage {
     int history;             /* L-BFGS pairs */
 } nt_stage;
 
-typedef enum nt_ref_kind { NT_REF_NONE = 0, NT_REF_FILE, NT_REF_COLE_HOPF, NT_REF_EXACT } nt_ref_kind;
+typedef enum nt_ref_kind {
+    NT_REF_NONE = 0,
+    NT_REF_FILE,
+    NT_REF_COLE_HOPF,
+    NT_REF_EXACT,
+    NT_REF_SPECTRAL, /* 1D periodic pseudo-spectral solver (solvers/spectral.c) */
+    NT_REF_CAVITY    /* steady lid-driven cavity (solvers/flow.c) */
+} nt_ref_kind;
 
 typedef struct nt_problem {
     char path[NT_PROB_PATH];     /* the file as given */
@@ -105,6 +112,19 @@ typedef struct nt_problem {
     double ref_nu;                   /* Cole–Hopf viscosity */
     nt_expr ref_exact[NT_EXPR_MAX_FIELDS]; /* NT_REF_EXACT: one expression per field (text NULL if absent) */
     int ref_has[NT_EXPR_MAX_FIELDS];
+    /* NT_REF_SPECTRAL: equation, grid, step, coefficients and the initial values
+     * (one expression per field in the coordinates, evaluated at the start time;
+     * taken from the problem's initial condition unless the reference gives them) */
+    int ref_spec_pde;                /* nt_spectral_pde */
+    int ref_spec_n;                  /* solver grid points (Fourier modes) */
+    double ref_spec_dt;
+    int ref_spec_scheme;             /* nt_spectral_scheme */
+    double ref_spec_nu, ref_spec_c[4];
+    int ref_space_var;               /* the periodic variable */
+    nt_expr ref_init[NT_EXPR_MAX_FIELDS];
+    /* NT_REF_CAVITY */
+    double ref_re;                   /* Reynolds number */
+    int ref_solver_n;                /* solver grid (nodes per side) */
 } nt_problem;
 
 /* Reads and validates a problem file. On error returns non-OK with

@@ -624,6 +624,13 @@ static const char *ref_desc(const nt_problem *p, char *buf, size_t cap)
     case NT_REF_FILE: snprintf(buf, cap, "file %s", p->ref_path); break;
     case NT_REF_COLE_HOPF: snprintf(buf, cap, "Cole-Hopf (nu = %.17g)", p->ref_nu); break;
     case NT_REF_EXACT: snprintf(buf, cap, "exact solution"); break;
+    case NT_REF_SPECTRAL: {
+        static const char *eq[] = {"Burgers", "Allen-Cahn", "KdV", "Kuramoto-Sivashinsky", "NLS"};
+        snprintf(buf, cap, "pseudo-spectral %s (%d modes, %s, dt = %g)", eq[p->ref_spec_pde], p->ref_spec_n,
+                 p->ref_spec_scheme == 0 ? "ETDRK4" : "RK4", p->ref_spec_dt);
+        break;
+    }
+    case NT_REF_CAVITY: snprintf(buf, cap, "lid-driven cavity solver (Re = %g, %d x %d grid)", p->ref_re, p->ref_solver_n, p->ref_solver_n); break;
     default: snprintf(buf, cap, "none"); break;
     }
     return buf;

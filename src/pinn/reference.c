@@ -1,0 +1,177 @@
+/* reference.c — problem references from the classical solvers (see reference.h). */
+#include "pinn/reference.h"
+#include "core/internal.h"
+#include "solvers/solvers.h"
+
+#include <complex.h>
+#include <fftw3.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted distinct values of column v of the n × D points; returns their count. */
+static int64_t distinct_sorted(const double *x, int64_t n, int D, int v, double *out)
+{
+    for (int64_t i = 0; i < n; i++) out[i] = x[i * D + v];
+    qsort(out, (size_t)n, sizeof(double), cmp_double);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!m || out[i] != out[m - 1]) out[m++] = out[i];
+    return m;
+}
+
+static int64_t find_exact(const double *v, int64_t n, double a)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (v[mid] < a) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Fourier coefficients of each snapshot: c[s*n + k], k = 0..n-1 in FFTW order,
+ * divided by n. Real snapshots (nc = 1) or interleaved complex ones (nc = 2). */
+static nt_status fourier(const double *snap, int64_t ns, int n, int nc, double complex *c)
+{
+    double complex *buf = fftw_malloc((size_t)n * sizeof(double complex));
+    double *rbuf = fftw_malloc((size_t)n * sizeof(double));
+    if (!buf || !rbuf) {
+        fftw_free(buf);
+        fftw_free(rbuf);
+        return nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
+    }
+    fftw_plan pl = nc == 1 ? fftw_plan_dft_r2c_1d(n, rbuf, (fftw_complex *)buf, FFTW_ESTIMATE)
+                           : fftw_plan_dft_1d(n, (fftw_complex *)buf, (fftw_complex *)buf, FFTW_FORWARD, FFTW_ESTIMATE);
+    for (int64_t s = 0; s < ns; s++) {
+        const double *u = snap + s * (int64_t)n * nc;
+        if (nc == 1) {
+            memcpy(rbuf, u, (size_t)n * sizeof(double));
+        } else {
+            for (int j = 0; j < n; j++) buf[j] = u[2 * j] + I * u[2 * j + 1];
+        }
+        fftw_execute(pl);
+        double complex *cs = c + s * (int64_t)n;
+        if (nc == 1) {
+            for (int k = 0; k <= n / 2; k++) cs[k] = buf[k] / n;
+            for (int k = n / 2 + 1; k < n; k++) cs[k] = conj(cs[n - k]);
+        } else {
+            for (int k = 0; k < n; k++) cs[k] = buf[k] / n;
+        }
+    }
+    fftw_destroy_plan(pl);
+    fftw_free(buf);
+    fftw_free(rbuf);
+    return NT_OK;
+}
+
+/* The trigonometric interpolant of one snapshot at s = (x − x0)/L in [0, 1]:
+ * modes −n/2+1..n/2−1 plus the Nyquist mode as a cosine. */
+static double complex interp(const double complex *c, int n, double s)
+{
+    double complex w = cexp(2 * I * NT_PI * s), e = 1, sum = c[0];
+    for (int k = 1; k < n / 2; k++) {
+        e *= w;
+        sum += c[k] * e + c[n - k] * conj(e);
+    }
+    sum += c[n / 2] * cos(NT_PI * n * s);
+    return sum;
+}
+
+static nt_status solve_spectral(const nt_problem *p, int64_t n, const double *x, double *u, int *has)
+{
+    int D = p->env.n_vars, F = p->env.n_fields, iv = p->ref_space_var, it = p->time_var;
+    nt_spectral_config c;
+    nt_spectral_config_default(&c, (nt_spectral_pde)p->ref_spec_pde);
+    c.x0 = p->lo[iv];
+    c.x1 = p->hi[iv];
+    c.n = p->ref_spec_n;
+    c.dt = p->ref_spec_dt;
+    c.scheme = p->ref_spec_scheme;
+    c.nu = p->ref_spec_nu;
+    memcpy(c.c, p->ref_spec_c, sizeof c.c);
+    int N = c.n, nc = p->ref_spec_pde == NT_SPEC_NLS ? 2 : 1;
+    double t0 = p->lo[it], L = c.x1 - c.x0;
+    for (int64_t i = 0; i < n; i++) {
+        double xi = x[i * D + iv], ti = x[i * D + it];
+        if (!(ti >= t0) || !(xi >= c.x0 - 1e-12 * L) || !(xi <= c.x1 + 1e-12 * L))
+            return nt_set_error(NT_ERR_ARG, "reference point (%s = %g, %s = %g) is outside the domain", p->env.vars[iv], xi,
+                                p->env.vars[it], ti);
+    }
+    double *times = malloc((size_t)n * sizeof(double));
+    double *grid = malloc((size_t)N * D * sizeof(double)), *u0 = malloc((size_t)N * nc * sizeof(double));
+    double *col = malloc((size_t)N * sizeof(double));
+    double *snap = NULL, *t_out = NULL;
+    double complex *coef = NULL;
+    nt_status st = NT_OK;
+    if (!times || !grid || !u0 || !col) {
+        st = nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
+        goto done;
+    }
+    int64_t nt = distinct_sorted(x, n, D, it, times);
+    /* initial values on the solver grid */
+    for (int j = 0; j < N; j++) {
+        for (int v = 0; v < D; v++) grid[j * D + v] = 0;
+        grid[j * D + iv] = c.x0 + L * j / N;
+        grid[j * D + it] = t0;
+    }
+    double unk[NT_EXPR_MAX_UNKNOWNS];
+    for (int k = 0; k < p->env.n_unknowns; k++)
+        unk[k] = isfinite(p->unknown_true[k]) ? p->unknown_true[k] : p->unknown_init[k];
+    for (int f = 0; f < nc; f++) {
+        if ((st = nt_expr_eval(&p->ref_init[f], N, grid, unk, NULL, col))) goto done;
+        for (int j = 0; j < N; j++) u0[j * nc + f] = col[j];
+    }
+    t_out = malloc((size_t)nt * sizeof(double));
+    snap = malloc((size_t)(nt * N * nc) * sizeof(double));
+    coef = malloc((size_t)(nt * N) * sizeof(double complex));
+    if (!t_out || !snap || !coef) {
+        st = nt_set_error(NT_ERR_NOMEM, "out of memory for the reference (%lld snapshots of %d points)", (long long)nt, N);
+        goto done;
+    }
+    for (int64_t k = 0; k < nt; k++) t_out[k] = times[k] - t0;
+    if (nt > INT32_MAX) {
+        st = nt_set_error(NT_ERR_ARG, "too many reference times");
+        goto done;
+    }
+    if ((st = nt_spectral_solve(&c, u0, t_out, (int)nt, snap))) goto done;
+    if ((st = fourier(snap, nt, N, nc, coef))) goto done;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = find_exact(times, nt, x[i * D + it]);
+        double s = (x[i * D + iv] - c.x0) / L;
+        double complex h = interp(coef + k * N, N, s);
+        for (int f = 0; f < F; f++) u[i * F + f] = NAN;
+        u[i * F + 0] = creal(h);
+        if (nc == 2) u[i * F + 1] = cimag(h);
+    }
+    for (int f = 0; f < F; f++) has[f] = f < nc;
+done:
+    free(times);
+    free(grid);
+    free(u0);
+    free(col);
+    free(t_out);
+    free(snap);
+    free(coef);
+    return st;
+}
+
+nt_status nt_reference_solve(const nt_problem *p, int64_t n, const double *x, double *u, int *has)
+{
+    NT_ASSERT(p && x && u && has, "NULL argument");
+    switch (p->ref_kind) {
+    case NT_REF_SPECTRAL:
+        return solve_spectral(p, n, x, u, has);
+    default:
+        break;
+    }
+    return nt_set_error(NT_ERR_ARG, "the problem's reference is not a solver reference");
+}
