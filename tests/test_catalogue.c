@@ -356,6 +356,34 @@ static void test_spectral_converged(void)
     converged("problems/allen_cahn.yaml", 3e-6); /* measured 1e-6: algebraic (kink at x = ±1) */
 }
 
+/* The cavity reference through the problem file: walls, lid, and the centre-line
+ * minimum of u against Ghia, Ghia & Shin (1982), Table I, Re = 100: u = -0.21090
+ * at y = 0.4531 (the solver's own test compares the whole table). */
+static void test_cavity_reference(void)
+{
+    nt_problem *p = malloc(sizeof *p);
+    nt_pinn *m = malloc(sizeof *m);
+    CHECK_OK(nt_problem_load(p, "problems/cavity.yaml"));
+    p->ref_grid[0] = p->ref_grid[1] = 65; /* a subset of the solver's 129 nodes */
+    CHECK_OK(nt_pinn_init(m, p));
+    CHECK(m->ref_has[0] && m->ref_has[1] && !m->ref_has[2]);
+    double umin = 1, ymin = -1, wall = 0, lid = 0;
+    for (int64_t i = 0; i < m->n_ref; i++) {
+        double x = m->ref_x[i * 2], y = m->ref_x[i * 2 + 1], u = m->ref_u[i * 3], v = m->ref_u[i * 3 + 1];
+        if (y == 1) lid = fmax(lid, fmax(fabs(u - 1), fabs(v))); /* the lid's corners move too */
+        else if (x == 0 || x == 1 || y == 0) wall = fmax(wall, fmax(fabs(u), fabs(v)));
+        if (fabs(x - 0.5) < 1e-12 && u < umin) umin = u, ymin = y;
+    }
+    printf("  cavity: walls %.1e, lid %.1e, centre-line u min %.5f at y = %.4f\n", wall, lid, umin, ymin);
+    CHECK(wall < 1e-12 && lid < 1e-12);
+    CHECK_NEAR(umin, -0.21090, 5e-3);
+    CHECK_NEAR(ymin, 0.4531, 0.02);
+    nt_pinn_free(m);
+    nt_problem_free(p);
+    free(p);
+    free(m);
+}
+
 /* ---- bad reference blocks ------------------------------------------------------ */
 
 static void bad(const char *ref, const char *fields, const char *expect)
@@ -480,6 +508,7 @@ int main(void)
     RUN(test_all_problems);
     RUN(test_spectral_references);
     RUN(test_spectral_converged);
+    RUN(test_cavity_reference);
     RUN(test_bad_references);
     RUN(test_solve_and_bench);
     return nt_test_finish();

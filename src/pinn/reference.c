@@ -1,6 +1,7 @@
 /* reference.c — problem references from the classical solvers (see reference.h). */
 #include "pinn/reference.h"
 #include "core/internal.h"
+#include "solvers/flow.h"
 #include "solvers/solvers.h"
 
 #include <complex.h>
@@ -164,12 +165,75 @@ done:
     return st;
 }
 
+/* Cubic Lagrange weights of the 4 nodes i0..i0+3 of a uniform grid (step 1) at s. */
+static void cubic_weights(double s, int i0, double w[4])
+{
+    for (int a = 0; a < 4; a++) {
+        double v = 1;
+        for (int b = 0; b < 4; b++)
+            if (b != a) v *= (s - (i0 + b)) / (double)(a - b);
+        w[a] = v;
+    }
+}
+
+/* Bicubic interpolation of the n × n node field f (f[iy*n + ix] on [0,1]^2) at (x, y);
+ * the 4-point stencil is shifted inwards at the walls. */
+static double bicubic(const double *f, int n, double x, double y)
+{
+    double sx = x * (n - 1), sy = y * (n - 1), wx[4], wy[4];
+    int ix = (int)floor(sx) - 1, iy = (int)floor(sy) - 1;
+    ix = ix < 0 ? 0 : ix > n - 4 ? n - 4 : ix;
+    iy = iy < 0 ? 0 : iy > n - 4 ? n - 4 : iy;
+    cubic_weights(sx, ix, wx);
+    cubic_weights(sy, iy, wy);
+    double v = 0;
+    for (int b = 0; b < 4; b++)
+        for (int a = 0; a < 4; a++) v += wy[b] * wx[a] * f[(iy + b) * n + ix + a];
+    return v;
+}
+
+/* Lid-driven cavity: the velocity (the pressure only up to a constant, so it is not
+ * used as a reference for a PINN whose pressure is free of a gauge condition). */
+static nt_status solve_cavity(const nt_problem *p, int64_t n, const double *x, double *u, int *has)
+{
+    int D = p->env.n_vars, F = p->env.n_fields, N = p->ref_solver_n;
+    nt_cavity_config c;
+    nt_cavity_config_default(&c);
+    c.n = N;
+    c.re = p->ref_re;
+    double *uu = malloc((size_t)N * N * sizeof(double)), *vv = malloc((size_t)N * N * sizeof(double));
+    nt_status st = NT_OK;
+    if (!uu || !vv) {
+        st = nt_set_error(NT_ERR_NOMEM, "out of memory for the cavity reference");
+        goto done;
+    }
+    nt_cavity_info info;
+    if ((st = nt_cavity_solve(&c, uu, vv, NULL, NULL, NULL, &info))) goto done;
+    for (int64_t i = 0; i < n; i++) {
+        double px = x[i * D + 0], py = x[i * D + 1];
+        if (!(px >= 0 && px <= 1 && py >= 0 && py <= 1)) {
+            st = nt_set_error(NT_ERR_ARG, "reference point (%g, %g) is outside the unit square", px, py);
+            goto done;
+        }
+        for (int f = 0; f < F; f++) u[i * F + f] = NAN;
+        u[i * F + 0] = bicubic(uu, N, px, py);
+        u[i * F + 1] = bicubic(vv, N, px, py);
+    }
+    for (int f = 0; f < F; f++) has[f] = f < 2;
+done:
+    free(uu);
+    free(vv);
+    return st;
+}
+
 nt_status nt_reference_solve(const nt_problem *p, int64_t n, const double *x, double *u, int *has)
 {
     NT_ASSERT(p && x && u && has, "NULL argument");
     switch (p->ref_kind) {
     case NT_REF_SPECTRAL:
         return solve_spectral(p, n, x, u, has);
+    case NT_REF_CAVITY:
+        return solve_cavity(p, n, x, u, has);
     default:
         break;
     }
