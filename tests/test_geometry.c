@@ -167,6 +167,8 @@ static void test_combinations(void)
     CHECK(in2(g, -0.5, -0.5) && in2(g, 0.5, 0.5) && in2(g, -0.5, 0.5) && !in2(g, 0.5, -0.5));
     CHECK(in2(g, 0, -0.5) && in2(g, 0.5, 0) && in2(g, 0, 0)); /* closed: the inner edges belong */
     CHECK(!in2(g, 1e-9, -1e-9) && !in2(g, 1.1, 0.5));
+    /* faces of a covered exactly by the subtracted box are not part of the closed set */
+    CHECK(!in2(g, 0.5, -1) && !in2(g, 1, -0.5) && !in2(g, 1, -1) && in2(g, 1, 0) && in2(g, 0, -1) && in2(g, -1, -1));
     CHECK_NEAR(sdf2(g, 0.5, -0.5), 0.5, 1e-15);
     CHECK_NEAR(sdf2(g, -0.5, -0.5), -0.5, 1e-15);
     CHECK_NEAR(sdf2(g, 0.25, 0.5), -0.5, 1e-15);
@@ -390,6 +392,7 @@ static void test_boundary(void)
     CHECK_OK(nt_geom_add_op(h, NT_GEOM_UNION, (int[]){a, b}, 2, &c));
     CHECK_OK(nt_geom_finish(h, c));
     CHECK_CLOSE(h->boundary_measure, 6, 1e-3, 0);
+    CHECK(in2(h, 1, 0.5) && in2(h, 1, 0) && in2(h, 1, 1) && !in2(h, 2.001, 0.5));
     CHECK_CLOSE(h->measure, 2, 1e-3, 0);
     nt_rng_init(&rng, 5);
     CHECK_OK(nt_geom_sample_boundary(h, NT_SAMPLER_SOBOL, NULL, n, NULL, NULL, &rng, &w, x, nr));

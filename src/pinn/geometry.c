@@ -300,7 +300,52 @@ double nt_geom_sdf(const nt_geom *g, const double *x)
     return sdf_node(g, g->root, x);
 }
 
-int nt_geom_inside(const nt_geom *g, const double *x) { return nt_geom_sdf(g, x) <= g->tol; }
+/* Unit directions probed around a point on the boundary: 2 (1D), 16 (2D, every
+ * 22.5°), 26 (3D, the neighbours of a cube cell). */
+static int probe_dirs(int D, double dir[26][3])
+{
+    int n = 0;
+    if (D == 1) {
+        dir[0][0] = -1;
+        dir[1][0] = 1;
+        return 2;
+    }
+    if (D == 2) {
+        for (int k = 0; k < 16; k++) {
+            dir[k][0] = cos(k * NT_PI / 8);
+            dir[k][1] = sin(k * NT_PI / 8);
+        }
+        return 16;
+    }
+    for (int a = -1; a <= 1; a++)
+        for (int b = -1; b <= 1; b++)
+            for (int c = -1; c <= 1; c++) {
+                if (!a && !b && !c) continue;
+                double l = sqrt((double)(a * a + b * b + c * c));
+                dir[n][0] = a / l;
+                dir[n][1] = b / l;
+                dir[n][2] = c / l;
+                n++;
+            }
+    return n;
+}
+
+int nt_geom_inside(const nt_geom *g, const double *x)
+{
+    double s = nt_geom_sdf(g, x);
+    if (s < -g->tol) return 1;
+    if (s > g->tol) return 0;
+    /* on the boundary (up to tol): in the closure of the interior when a point at
+     * distance delta in one of the probe directions is strictly inside; this leaves
+     * out faces that cancel (a face of a covered exactly by a subtracted shape) */
+    double dir[26][3], y[NT_GEOM_MAX_DIM];
+    int nd = probe_dirs(g->dim, dir);
+    for (int k = 0; k < nd; k++) {
+        for (int q = 0; q < g->dim; q++) y[q] = x[q] + g->delta * dir[k][q];
+        if (nt_geom_sdf(g, y) < 0) return 1;
+    }
+    return 0;
+}
 
 /* ------------------------------------------------------------------------------ */
 /* Boundary points of primitives                                                    */

@@ -8,18 +8,24 @@
  * or from YAML with nt_geom_from_yaml. All queries need a finished geometry.
  *
  * Sets. Every primitive is a closed set (the box [lo, hi], the ball |x − c| <= r,
- * the polygon with its edges). union and intersection are those of the closed sets;
- * difference a − b − c ... is a minus the INTERIORS of b, c, ... (so it is closed
- * as well: the edge of a hole belongs to the plate). nt_geom_inside tests that
- * closed set, with a tolerance of g->tol (1e-12 × the bounding box diagonal) so that
- * points computed on the boundary count as inside.
+ * the polygon with its edges), and so is every combination: the geometry is the
+ * closure of its interior, where the interior is that of the union / intersection /
+ * difference (a minus b, c, ...) of the primitives' interiors. So the edge of a hole
+ * belongs to the plate, the face two boxes of a union share is inside, and a face of
+ * a that a subtracted shape covers exactly (the L-shape [-1,1]^2 minus [0,1]x[-1,0]
+ * along y = -1, 0 < x <= 1) is not. nt_geom_inside tests that closed set: sdf <
+ * −tol is inside, sdf > tol outside (tol = 1e-12 × the bounding box diagonal, so
+ * that points computed on the boundary count as on it), and in between a point is
+ * inside when one of the points at distance delta around it (2, 16 or 26
+ * directions) has sdf < 0.
  *
  * Signed distance. nt_geom_sdf(x) is < 0 inside, > 0 outside, 0 on the boundary.
  * For a primitive it is the exact signed Euclidean distance to its boundary. A
  * combination uses min (union), max (intersection) and max(d_a, −d_b, −d_c, ...)
- * (difference): its sign and zero set are exact, and its magnitude never exceeds the
- * true distance to the boundary (it equals it wherever one operand's boundary is the
- * nearest; near concave corners it is smaller). Both properties are what a hard
+ * (difference): its sign is exact away from the boundary, it vanishes on the
+ * boundary (and also on faces that cancel, see above), and its magnitude never
+ * exceeds the true distance to the boundary (it equals it wherever one operand's
+ * boundary is the nearest; near concave corners it is smaller). Both properties are what a hard
  * constraint u = g + d(x)·N(x) with d = −sdf needs: d > 0 inside, d = 0 on the
  * boundary, and d is continuous and 1-Lipschitz.
  *
@@ -112,7 +118,7 @@ nt_status nt_geom_finish(nt_geom *g, int root);
 
 /* Queries on one point (dim coordinates). */
 double nt_geom_sdf(const nt_geom *g, const double *x);
-int nt_geom_inside(const nt_geom *g, const double *x);     /* sdf <= tol */
+int nt_geom_inside(const nt_geom *g, const double *x);     /* the closed set (above) */
 
 /* Where the geometry's coordinates sit in the sampled points: each point has D
  * columns (D >= dim, <= NT_SAMPLER_MAX_DIM); geometry coordinate k is column

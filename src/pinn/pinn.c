@@ -35,6 +35,12 @@ static void spec_add(void *user, int field, const int *counts)
     if (nt_jet_spec_add(c->s, cc) < 0) c->st = NT_ERR_ARG;
 }
 
+/* A face whose points lie on the geometry's boundary (normals from the geometry). */
+static int geom_face(const nt_problem *p, const nt_face *f)
+{
+    return f->geom || (p->has_geom && f->var != p->time_var);
+}
+
 static nt_status build_specs(nt_pinn *m)
 {
     const nt_problem *p = m->prob;
@@ -57,9 +63,13 @@ static nt_status build_specs(nt_pinn *m)
         nt_expr_visit_fields(&cd->residual, spec_add, &cc);
         if (cc.normal_needed)
             for (int f = 0; f < cd->n_faces; f++) {
-                int counts[NT_JET_MAX_DIM] = {0};
-                counts[cd->faces[f].var] = 1;
-                if (nt_jet_spec_add(&m->cspec, counts) < 0) cc.st = NT_ERR_ARG;
+                /* a geometry face: u_n = sum_k n_k u_{x_k} needs every first derivative */
+                int gf = geom_face(p, &cd->faces[f]);
+                for (int k = 0; k < (gf ? p->geom.dim : 1); k++) {
+                    int counts[NT_JET_MAX_DIM] = {0};
+                    counts[gf ? p->geom_var[k] : cd->faces[f].var] = 1;
+                    if (nt_jet_spec_add(&m->cspec, counts) < 0) cc.st = NT_ERR_ARG;
+                }
             }
     }
     if (rc.st || cc.st) return nt_set_error(NT_ERR_ARG, "too many derivative streams: %s", nt_error_msg());
@@ -73,7 +83,37 @@ static nt_status build_specs(nt_pinn *m)
 static nt_status sample_res(nt_pinn *m)
 {
     const nt_problem *p = m->prob;
+    if (p->has_geom) {
+        nt_geom_embed e;
+        nt_problem_geom_embed(p, &e);
+        return nt_geom_sample_interior(&p->geom, p->sampler, &e, m->n_res, &m->rng, &m->gwork, m->x_res);
+    }
     return nt_sample_box(p->sampler, p->env.n_vars, p->lo, p->hi, m->n_res, &m->rng, m->x_res);
+}
+
+/* With a geometry: the measure of face f of a condition (its part of the boundary
+ * × the time interval, or the interior for a time face). */
+static double geom_face_measure(const nt_problem *p, const nt_condition *cd, int f)
+{
+    double a = cd->face_measure[f];
+    int tv = p->time_var;
+    if (tv >= 0 && cd->faces[f].var != tv) a *= p->hi[tv] - p->lo[tv];
+    return a;
+}
+
+/* With a geometry: n points of face f (rows a), normals (rows nrm) on the boundary. */
+static nt_status sample_geom_face(nt_pinn *m, const nt_condition *cd, int f, int64_t n, double *a, double *nrm)
+{
+    const nt_problem *p = m->prob;
+    const nt_face *fc = &cd->faces[f];
+    nt_geom_embed e;
+    nt_problem_geom_embed(p, &e);
+    if (!fc->geom && fc->var == p->time_var) { /* the interior at t = end */
+        e.lo[fc->var] = e.hi[fc->var] = fc->side ? p->hi[fc->var] : p->lo[fc->var];
+        return nt_geom_sample_interior(&p->geom, p->sampler, &e, n, &m->rng, &m->gwork, a);
+    }
+    nt_face_sel sel = {p, cd, fc->geom ? -1 : fc->var, fc->side};
+    return nt_geom_sample_boundary(&p->geom, p->sampler, &e, n, nt_face_keep, &sel, &m->rng, &m->gwork, a, nrm);
 }
 
 /* Face measure (product of the other extents); 1 for a point face. */
@@ -108,20 +148,24 @@ static nt_status sample_cond(nt_pinn *m)
             row += 2 * n;
             continue;
         }
-        double total = 0;
-        for (int f = 0; f < cd->n_faces; f++) total += face_measure(p, cd->faces[f].var);
+        double total = 0, fm[NT_PROB_MAX_FACES];
+        for (int f = 0; f < cd->n_faces; f++)
+            total += fm[f] = p->has_geom ? geom_face_measure(p, cd, f) : face_measure(p, cd->faces[f].var);
         int64_t left = cd->n_points;
         for (int f = 0; f < cd->n_faces; f++) {
-            int64_t n = f == cd->n_faces - 1 ? left
-                                             : (int64_t)llround((double)cd->n_points * face_measure(p, cd->faces[f].var) / total);
+            int64_t n = f == cd->n_faces - 1 ? left : (int64_t)llround((double)cd->n_points * fm[f] / total);
             n = NT_MAX(n, 1);
             if (f < cd->n_faces - 1) n = NT_MIN(n, left - (cd->n_faces - 1 - f));
             n = NT_MAX(n, 1);
             left -= n;
             double *a = m->x_cond + row * D;
-            if ((st = nt_sample_box(p->sampler, D, p->lo, p->hi, n, &m->rng, a))) return st;
-            int v = cd->faces[f].var;
-            for (int64_t i = 0; i < n; i++) a[i * D + v] = cd->faces[f].side ? p->hi[v] : p->lo[v];
+            if (p->has_geom) {
+                if ((st = sample_geom_face(m, cd, f, n, a, m->cond_nrm + row * p->geom.dim))) return st;
+            } else {
+                if ((st = nt_sample_box(p->sampler, D, p->lo, p->hi, n, &m->rng, a))) return st;
+                int v = cd->faces[f].var;
+                for (int64_t i = 0; i < n; i++) a[i * D + v] = cd->faces[f].side ? p->hi[v] : p->lo[v];
+            }
             m->cond_off[c][f] = row;
             row += n;
         }
@@ -360,7 +404,8 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
     m->n_res = p->n_res;
     m->x_res = malloc((size_t)(m->n_res * D) * sizeof(double));
     m->x_cond = malloc((size_t)(NT_MAX(cond_rows(p), 1) * D) * sizeof(double));
-    if (!m->x_res || !m->x_cond) {
+    if (p->has_geom) m->cond_nrm = calloc((size_t)(NT_MAX(cond_rows(p), 1) * p->geom.dim), sizeof(double));
+    if (!m->x_res || !m->x_cond || (p->has_geom && !m->cond_nrm)) {
         st = nt_set_error(NT_ERR_NOMEM, "out of memory for the points");
         goto fail;
     }
@@ -397,6 +442,8 @@ void nt_pinn_free(nt_pinn *m)
     nt_params_free(&m->params);
     free(m->x_res);
     free(m->x_cond);
+    free(m->cond_nrm);
+    nt_geom_work_free(&m->gwork);
     free(m->x_data);
     free(m->u_data);
     free(m->ref_x);
@@ -436,6 +483,9 @@ typedef struct field_ctx {
     int64_t N, r0, n;
     int nv;
     int normal_var, normal_sign; /* for u_n on one face */
+    nt_tensor *nrm;              /* for u_n on the geometry's boundary: n × dim normals */
+    const int *gvar;             /* variable of each geometry coordinate */
+    int gd;
 } field_ctx;
 
 static nt_tensor *field_cb(void *user, int field, const int *counts)
@@ -444,6 +494,22 @@ static nt_tensor *field_cb(void *user, int field, const int *counts)
     int cc[NT_JET_MAX_DIM] = {0};
     double sign = 1;
     for (int v = 0; v < c->nv; v++) cc[v] = counts[v];
+    if (counts[c->nv] && c->nrm) { /* u_n = sum_k n_k ∂u/∂x_k (first order only) */
+        nt_tensor *acc = NULL;
+        for (int k = 0; k < c->gd; k++) {
+            int ck[NT_JET_MAX_DIM] = {0};
+            ck[c->gvar[k]] = 1;
+            int s = nt_jet_spec_find(c->s, ck);
+            if (s < 0) {
+                nt_set_error(NT_ERR_ARG, "derivative stream missing from the jet spec");
+                return NULL;
+            }
+            nt_tensor *dk = nt_slice2(c->t, c->jet, s * c->N + c->r0, s * c->N + c->r0 + c->n, field, field + 1);
+            nt_tensor *tk = nt_mul(c->t, dk, nt_slice2(c->t, c->nrm, 0, c->n, k, k + 1));
+            acc = acc ? nt_add(c->t, acc, tk) : tk;
+        }
+        return acc;
+    }
     if (counts[c->nv]) {
         if (c->normal_var < 0) return NULL;
         cc[c->normal_var] += counts[c->nv];
@@ -502,7 +568,10 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
                 int64_t total = m->cond_off[c][cd->n_faces] - m->cond_off[c][0];
                 for (int f = 0; f < cd->n_faces; f++) {
                     int64_t r0 = m->cond_off[c][f], n = m->cond_off[c][f + 1] - r0;
-                    field_ctx fc = {m, t, &m->cspec, jet, N, r0, n, D, cd->faces[f].var, cd->faces[f].side ? 1 : -1};
+                    field_ctx fc = {m, t, &m->cspec, jet, N, r0, n, D, cd->faces[f].var, cd->faces[f].side ? 1 : -1,
+                                    NULL, p->geom_var, p->geom.dim};
+                    if (p->has_geom && geom_face(p, &cd->faces[f]))
+                        fc.nrm = nt_tensor_from_f64(t, m->dtype, n, p->geom.dim, m->cond_nrm + r0 * p->geom.dim);
                     nt_expr_bind b;
                     memset(&b, 0, sizeof b);
                     b.dtype = m->dtype;
@@ -554,7 +623,7 @@ double nt_pinn_loss(nt_pinn *m, int want_grad)
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, cm, D, m->x_res + i0 * D);
         nt_tensor *jet = nt_mlp_jet(&m->mlp, t, &m->rspec, normalize(m, nt_jet_input(t, &m->rspec, x), cm));
         NT_ASSERT(jet != NULL, nt_error_msg());
-        field_ctx fc = {m, t, &m->rspec, jet, cm, 0, cm, D, -1, 1};
+        field_ctx fc = {m, t, &m->rspec, jet, cm, 0, cm, D, -1, 1, NULL, NULL, 0};
         nt_expr_bind b;
         memset(&b, 0, sizeof b);
         b.dtype = m->dtype;
@@ -610,6 +679,10 @@ double nt_pinn_errors(nt_pinn *m, double *per_field)
     double worst = NAN;
     for (int f = 0; f < F; f++) if (per_field) per_field[f] = NAN;
     if (!m->n_ref || nt_pinn_predict(m, m->ref_x, m->n_ref, m->ref_pred)) return NAN;
+    /* reference points outside the geometry: no prediction, no reference (NaN) */
+    for (int64_t i = 0; i < m->n_ref && m->prob->has_geom; i++)
+        if (!nt_problem_in_domain(m->prob, m->ref_x + i * m->prob->env.n_vars))
+            for (int f = 0; f < F; f++) m->ref_pred[i * F + f] = m->ref_u[i * F + f] = NAN;
     for (int f = 0; f < F; f++) {
         if (!m->ref_has[f]) continue;
         double num = 0, den = 0;

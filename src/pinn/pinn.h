@@ -26,6 +26,9 @@ typedef struct nt_pinn {
     double *x_cond;                 /* all condition points, × D */
     int64_t cond_off[NT_PROB_MAX_COND][NT_PROB_MAX_FACES + 1]; /* row ranges per face
                                        (periodic: [0] lo copies, [1] hi copies, [2] end) */
+    double *cond_nrm;               /* with a geometry: outward unit normals of the condition
+                                       points on its boundary, n_cond_pts × geometry dim */
+    nt_geom_work gwork;             /* geometry sampling scratch */
     int64_t n_data;
     double *x_data, *u_data;        /* n_data × D, n_data × F (NaN = not observed) */
 

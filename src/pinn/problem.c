@@ -115,11 +115,14 @@ static nt_status file_exists(const nt_ydoc *d, const nt_ynode *n, const char *re
 static nt_status load_domain(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return nt_yaml_error(d, d->root, "missing 'domain' (e.g. domain: {x: [-1, 1], t: [0, 1]})");
-    if (n->kind != NT_Y_MAP || n->n < 1)
+    int has_geom = nt_ynode_key_index(n, "geometry") >= 0; /* not a variable: load_geometry */
+    if (n->kind != NT_Y_MAP || n->n - has_geom < 1)
         return nt_yaml_error(d, n, "'domain' must be a mapping of variables to [low, high]");
-    if (n->n > NT_EXPR_MAX_VARS)
+    if (n->n - has_geom > NT_EXPR_MAX_VARS)
         return nt_yaml_error(d, n, "at most %d domain variables", NT_EXPR_MAX_VARS);
+    int nv = 0;
     for (int i = 0; i < n->n; i++) {
+        if (!strcmp(n->keys[i], "geometry")) continue;
         nt_status st = check_name(d, n->key_line[i], n->key_col[i], n->keys[i], "variable");
         if (st) return st;
         if (!strcmp(n->keys[i], "n"))
@@ -131,12 +134,60 @@ static nt_status load_domain(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
         if ((st = nt_yaml_double(d, r->items[0], "the low end", &lo))) return st;
         if ((st = nt_yaml_double(d, r->items[1], "the high end", &hi))) return st;
         if (!(hi > lo)) return nt_yaml_error(d, r, "domain of '%s' needs low < high (got [%g, %g])", n->keys[i], lo, hi);
-        snprintf(p->env.vars[i], NT_EXPR_NAME, "%s", n->keys[i]);
-        p->lo[i] = lo;
-        p->hi[i] = hi;
+        snprintf(p->env.vars[nv], NT_EXPR_NAME, "%s", n->keys[i]);
+        p->lo[nv] = lo;
+        p->hi[nv] = hi;
+        nv++;
     }
-    p->env.n_vars = n->n;
+    p->env.n_vars = nv;
     return NT_OK;
+}
+
+/* domain: {..., geometry: SHAPE} over the space variables; the box of the variables
+ * must contain it (it stays the normalization range). */
+static nt_status load_geometry(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    const char *names[NT_GEOM_MAX_DIM];
+    int dim = 0;
+    for (int v = 0; v < p->env.n_vars; v++) {
+        if (v == p->time_var) continue;
+        if (dim == NT_GEOM_MAX_DIM)
+            return nt_yaml_error(d, n, "a geometry needs 1 to %d space variables (this problem has more)", NT_GEOM_MAX_DIM);
+        p->geom_var[dim] = v;
+        names[dim++] = p->env.vars[v];
+    }
+    if (!dim) return nt_yaml_error(d, n, "a geometry needs a space variable (the domain has only time)");
+    nt_status st = nt_geom_from_yaml(&p->geom, d, n, dim, names);
+    if (st) return st;
+    for (int k = 0; k < dim; k++) {
+        int v = p->geom_var[k];
+        double tol = 1e-12 * (p->hi[v] - p->lo[v]);
+        if (p->geom.lo[k] < p->lo[v] - tol || p->geom.hi[k] > p->hi[v] + tol)
+            return nt_yaml_error(d, n, "the geometry spans %s in [%g, %g], outside the domain's [%g, %g] (the variables' box must contain the geometry)",
+                                 names[k], p->geom.lo[k], p->geom.hi[k], p->lo[v], p->hi[v]);
+    }
+    p->has_geom = 1;
+    return NT_OK;
+}
+
+int nt_problem_in_domain(const nt_problem *p, const double *x)
+{
+    if (!p->has_geom) return 1;
+    double y[NT_GEOM_MAX_DIM];
+    for (int k = 0; k < p->geom.dim; k++) y[k] = x[p->geom_var[k]];
+    return nt_geom_inside(&p->geom, y);
+}
+
+void nt_problem_geom_embed(const nt_problem *p, nt_geom_embed *e)
+{
+    memset(e, 0, sizeof *e);
+    e->D = p->env.n_vars;
+    for (int k = 0; k < p->geom.dim; k++) e->var[k] = p->geom_var[k];
+    for (int v = 0; v < p->env.n_vars; v++) {
+        e->lo[v] = p->lo[v];
+        e->hi[v] = p->hi[v];
+    }
 }
 
 static nt_status load_fields(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
@@ -307,11 +358,20 @@ static nt_status where_terms(nt_problem *p, nt_condition *c, const nt_ydoc *d, c
     return add_face(c, d, n, v->index, side);
 }
 
+/* The whole where clause is the geometry's boundary (or a part by where_pred). */
+static nt_status geom_face(const nt_problem *p, nt_condition *c)
+{
+    c->n_faces = 1;
+    c->faces[0] = (nt_face){p->geom_var[0], 0, 1};
+    return NT_OK;
+}
+
 static nt_status load_where(nt_problem *p, nt_condition *c, const nt_ydoc *d, const nt_ynode *n)
 {
     const char *s;
     nt_status st = nt_yaml_str(d, n, "where", &s);
     if (st) return st;
+    if (!strcmp(s, "boundary") && p->has_geom) return geom_face(p, c);
     if (!strcmp(s, "boundary")) {
         for (int v = 0; v < p->env.n_vars; v++) {
             if (v == p->time_var) continue;
@@ -331,11 +391,67 @@ static nt_status load_where(nt_problem *p, nt_condition *c, const nt_ydoc *d, co
     ve.n_consts = p->env.n_consts;
     memcpy(ve.consts, p->env.consts, sizeof ve.consts);
     memcpy(ve.const_val, p->env.const_val, sizeof ve.const_val);
+    /* "boundary && PRED": the part of a geometry's boundary where PRED holds */
+    const char *r = s;
+    while (*r == ' ') r++;
+    if (!strncmp(r, "boundary", 8)) {
+        r += 8;
+        while (*r == ' ') r++;
+        if (r[0] == '&' && r[1] == '&') {
+            r += 2;
+            while (*r == ' ') r++;
+            if (!p->has_geom)
+                return where_error(d, n, 1, "where: \"boundary && ...\" selects part of the boundary of a geometry (domain: {geometry: ...}); on a box, name the faces, e.g. \"x == -1 || y == 1\"");
+            int ecol = 0, off = (int)(r - s);
+            if ((st = nt_expr_parse(&c->where_pred, r, &ve, &ecol))) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s", nt_error_msg());
+                return where_error(d, n, off + (ecol > 0 ? ecol : 1), "in where \"%s\": %s", s, msg);
+            }
+            return geom_face(p, c);
+        }
+    }
     nt_expr e;
     if ((st = parse_expr(d, n, &ve, "where", &e))) return st;
     st = where_terms(p, c, d, n, e.root);
     nt_expr_free(&e);
     return st;
+}
+
+/* With a geometry: the measure in space of each face of a condition (the boundary,
+ * its part in a plane or where a predicate holds, or the interior for a time face);
+ * an empty part is an error at the where clause. */
+int nt_face_keep(void *user, const double *row)
+{
+    const nt_face_sel *f = user;
+    if (f->var >= 0) {
+        double end = f->side ? f->p->hi[f->var] : f->p->lo[f->var];
+        return fabs(row[f->var] - end) <= 1e-12 * (f->p->hi[f->var] - f->p->lo[f->var]);
+    }
+    if (!f->c->where_pred.root) return 1;
+    double v = 0;
+    return nt_expr_eval(&f->c->where_pred, 1, row, NULL, NULL, &v) == NT_OK && v != 0;
+}
+
+static nt_status geom_faces(nt_problem *p, nt_condition *c, const nt_ydoc *d, const nt_ynode *where)
+{
+    nt_geom_embed e;
+    nt_problem_geom_embed(p, &e);
+    for (int f = 0; f < c->n_faces; f++) {
+        nt_face_sel sel = {p, c, c->faces[f].geom ? -1 : c->faces[f].var, c->faces[f].side};
+        if (sel.var >= 0 && sel.var == p->time_var) {
+            c->face_measure[f] = p->geom.measure;
+            continue;
+        }
+        nt_status st = nt_geom_boundary_part(&p->geom, &e, nt_face_keep, &sel, 1 << 14, &c->face_measure[f]);
+        if (st) return st;
+        if (c->face_measure[f] > 0) continue;
+        if (sel.var >= 0)
+            return nt_yaml_error(d, where, "where: %s == %g is not part of the geometry's boundary (to select a curved part, write e.g. \"boundary && %s < 0\")",
+                                 p->env.vars[sel.var], sel.side ? p->hi[sel.var] : p->lo[sel.var], p->env.vars[sel.var]);
+        return nt_yaml_error(d, where, "where: no point of the geometry's boundary satisfies \"%s\"", c->where_pred.text);
+    }
+    return NT_OK;
 }
 
 static void face_label(const nt_problem *p, const nt_condition *c, char *out, size_t cap)
@@ -344,6 +460,13 @@ static void face_label(const nt_problem *p, const nt_condition *c, char *out, si
     out[0] = 0;
     for (int i = 0; i < c->n_faces && len + 1 < cap; i++) {
         int v = c->faces[i].var;
+        if (c->faces[i].geom) { /* the geometry's boundary, "boundary&&PRED" without spaces */
+            len += (size_t)snprintf(out + len, cap - len, "%sboundary%s", i ? "|" : "", c->where_pred.text ? "&&" : "");
+            for (const char *q = c->where_pred.text; q && *q && len + 1 < cap; q++)
+                if (*q != ' ' && *q != '"') out[len++] = *q;
+            out[len < cap ? len : cap - 1] = 0;
+            continue;
+        }
         len += (size_t)snprintf(out + len, cap - len, "%s%s=%g", i ? "|" : "", p->env.vars[v],
                                 c->faces[i].side ? p->hi[v] : p->lo[v]);
     }
@@ -373,6 +496,8 @@ static nt_status load_condition(nt_problem *p, const nt_ydoc *d, const nt_ynode 
         for (int i = 0; i < p->env.n_vars; i++)
             if (!strcmp(p->env.vars[i], v)) c->periodic_var = i;
         if (c->periodic_var < 0) return nt_yaml_error(d, x, "periodic: '%s' is not a domain variable", v);
+        if (p->has_geom && c->periodic_var != p->time_var)
+            return nt_yaml_error(d, x, "periodic: '%s' is a coordinate of the domain's geometry (periodic conditions need a box)", v);
         int64_t o = 1;
         if ((x = nt_ynode_get(n, "derivatives")) && (st = nt_yaml_int(d, x, "derivatives", 0, 1, &o))) return st;
         c->periodic_order = (int)o;
@@ -382,6 +507,7 @@ static nt_status load_condition(nt_problem *p, const nt_ydoc *d, const nt_ynode 
     const nt_ynode *where = nt_ynode_get(n, "where");
     if (!where) return nt_yaml_error(d, n, "a condition needs 'where' (e.g. where: \"t == 0\") or 'periodic'");
     if ((st = load_where(p, c, d, where))) return st;
+    if (p->has_geom && (st = geom_faces(p, c, d, where))) return st;
     /* the target: exactly one field key (u, u_t, u_n, ...) or `residual` */
     int found = 0;
     char text[1024], flab[48];
@@ -824,6 +950,7 @@ static nt_status load_doc(nt_problem *p, const nt_ydoc *d)
             if (!strcmp(p->env.vars[v], s)) p->time_var = v;
         if (p->time_var < 0 && strcmp(s, "none")) return nt_yaml_error(d, x, "time: '%s' is not a domain variable (or write none)", s);
     }
+    if ((st = load_geometry(p, d, nt_ynode_get(nt_ynode_get(r, "domain"), "geometry")))) return st;
     if ((st = load_fields(p, d, nt_ynode_get(r, "fields")))) return st;
     if ((st = load_constants(p, d, nt_ynode_get(r, "constants")))) return st;
     if ((st = load_unknowns(p, d, nt_ynode_get(r, "unknowns")))) return st;
@@ -917,7 +1044,10 @@ nt_status nt_problem_load(nt_problem *p, const char *path)
 void nt_problem_free(nt_problem *p)
 {
     for (int i = 0; i < NT_PROB_MAX_PDE; i++) nt_expr_free(&p->pde[i]);
-    for (int i = 0; i < NT_PROB_MAX_COND; i++) nt_expr_free(&p->cond[i].residual);
+    for (int i = 0; i < NT_PROB_MAX_COND; i++) {
+        nt_expr_free(&p->cond[i].residual);
+        nt_expr_free(&p->cond[i].where_pred);
+    }
     for (int i = 0; i < NT_EXPR_MAX_FIELDS; i++) {
         nt_expr_free(&p->ref_exact[i]);
         nt_expr_free(&p->ref_init[i]);

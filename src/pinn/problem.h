@@ -8,6 +8,7 @@
 
 #include "noether.h"
 #include "pinn/expr.h"
+#include "pinn/geometry.h"
 #include "pinn/sampler.h"
 
 #define NT_PROB_MAX_PDE 8
@@ -16,9 +17,15 @@
 #define NT_PROB_MAX_STAGES 8
 #define NT_PROB_PATH 1024
 
-/* One face of the domain box: variable `var` at its low (side 0) or high (side 1) end. */
+/* One face of the domain box: variable `var` at its low (side 0) or high (side 1) end.
+ * geom = 1: the boundary of the problem's geometry instead (`where: boundary` there;
+ * var, side are then the first geometry variable's low end, only so that code that
+ * does not know geometries still indexes a valid variable). With a geometry, a face
+ * of a space variable is the part of the geometry's boundary in that plane, and a
+ * face of time is the geometry's interior at that time. */
 typedef struct nt_face {
     int var, side;
+    int geom;
 } nt_face;
 
 typedef enum nt_cond_kind {
@@ -36,6 +43,10 @@ typedef struct nt_condition {
     nt_expr residual;        /* NT_COND_EXPR: the expression that must vanish; a field
                                 derivative along the pseudo-variable `n` (index
                                 n_vars of the condition env) is the outward normal one */
+    nt_expr where_pred;      /* `where: "boundary && PRED"` on a geometry: PRED (text NULL if
+                                absent), in the domain variables and constants */
+    double face_measure[NT_PROB_MAX_FACES]; /* with a geometry: the measure of each
+                                face's part of the boundary (or the interior) in space */
     int periodic_var;        /* NT_COND_PERIODIC */
     int periodic_order;      /* derivatives matched: 0 (values) or 1 (default) */
     double weight;
@@ -71,6 +82,9 @@ typedef struct nt_problem {
     nt_expr_env cond_env;        /* env plus the pseudo-variable `n` (outward normal) */
     double lo[NT_EXPR_MAX_VARS], hi[NT_EXPR_MAX_VARS];
     int time_var;                /* index of the time variable, −1 for steady problems */
+    int has_geom;                /* domain: {geometry: ...} given */
+    nt_geom geom;                /* over the space variables, in their order */
+    int geom_var[NT_GEOM_MAX_DIM]; /* variable index of each geometry coordinate */
 
     int n_pde;
     nt_expr pde[NT_PROB_MAX_PDE];
@@ -134,6 +148,24 @@ nt_status nt_problem_load(nt_problem *p, const char *path);
  * against `dir`). */
 nt_status nt_problem_load_string(nt_problem *p, const char *text, const char *name, const char *dir);
 void nt_problem_free(nt_problem *p);
+
+/* 1 if the point (n_vars coordinates) is in the problem's domain: inside the
+ * geometry when there is one (closed set; the box is not checked), else always. */
+int nt_problem_in_domain(const nt_problem *p, const double *x);
+/* The geometry's embedding in the problem's points: its coordinates in the space
+ * variables' columns, the other columns over their ranges. */
+void nt_problem_geom_embed(const nt_problem *p, nt_geom_embed *e);
+
+/* Which points of the geometry's boundary belong to a face of condition c: var −1
+ * (a geom face) — all, or where c's where_pred holds; a space variable — those in
+ * the plane var = its low (side 0) or high (side 1) end.
+ * nt_face_keep is an nt_geom_keep_fn for it (user = an nt_face_sel). */
+typedef struct nt_face_sel {
+    const nt_problem *p;
+    const nt_condition *c;
+    int var, side;
+} nt_face_sel;
+int nt_face_keep(void *user, const double *row);
 
 /* Resolves a path from the file against p->dir (absolute paths unchanged). */
 void nt_problem_resolve(const nt_problem *p, const char *rel, char *out, size_t cap);

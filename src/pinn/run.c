@@ -4,7 +4,8 @@
  *   problem.yaml     the problem file as used (command-line overrides noted on top)
  *   checkpoint.ntc   parameters, optimizer state, points, RNG, history (atomic write)
  *   history.csv      step, stage, loss and its terms, lr, unknowns, errors, time
- *   predictions.csv  the fields on the reference grid, with the reference and |error|
+ *   predictions.csv  the fields on the reference grid (points inside the geometry, if
+ *                    the domain has one), with the reference and |error|
  *   summary.json     errors, learned unknowns, steps, timings, versions
  *   solution.png, loss.png
  *
@@ -609,6 +610,7 @@ static int write_predictions(run *r)
     for (int k = 0; k < F; k++) if (m->ref_has[k]) fprintf(f, ",%s_ref,%s_abs_err", p->env.fields[k], p->env.fields[k]);
     fputc('\n', f);
     for (int64_t i = 0; i < m->n_ref; i++) {
+        if (!nt_problem_in_domain(p, m->ref_x + i * D)) continue; /* outside the geometry */
         for (int v = 0; v < D; v++) fprintf(f, "%s%.17g", v ? "," : "", m->ref_x[i * D + v]);
         for (int k = 0; k < F; k++) fprintf(f, ",%.17g", m->ref_pred[i * F + k]);
         for (int k = 0; k < F; k++)
