@@ -560,7 +560,7 @@ static void test_files_and_sections(void)
     /* reference */
     EXPECT_ERROR(HEAD BODY "reference: {solver: cole_hopf, exact: {u: x}}\n", "8:12",
                  "reference needs exactly one of 'file', 'solver' or 'exact'");
-    EXPECT_ERROR(HEAD BODY "reference: {solver: fft}\n", "8:21", "unknown reference solver 'fft' (available: cole_hopf, spectral, cavity)");
+    EXPECT_ERROR(HEAD BODY "reference: {solver: fft}\n", "8:21", "unknown reference solver 'fft' (available: cole_hopf, spectral, cavity, fd)");
     EXPECT_ERROR("domain: {x: [0, 1], t: [0, 1]}\nfields: [u]\nconstants: {nu: 0.1}\npde: \"u_t\"\n"
                  "conditions: [{where: initial, u: 0}]\nreference: {solver: cole_hopf}\n", "6:21",
                  "cole_hopf is the Burgers solution for u(x, t) on x in [-1, 1]");

@@ -347,6 +347,7 @@ static nt_status load_reference(nt_pinn *m)
     }
     case NT_REF_SPECTRAL:
     case NT_REF_CAVITY:
+    case NT_REF_FD:
         if ((st = ref_grid(m))) return st;
         return nt_reference_solve(p, m->n_ref, m->ref_x, m->ref_u, m->ref_has);
     case NT_REF_EXACT: {

@@ -859,11 +859,85 @@ static nt_status load_cavity_ref(nt_problem *p, const nt_ydoc *d, const nt_ynode
     return NT_OK;
 }
 
+static nt_status load_fd_ref(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    static const char *eqs[] = {"heat", "wave", "poisson", "darcy"};
+    nt_status st = only_keys(d, n, "fd", "equation n dt kappa c a source");
+    if (st) return st;
+    const nt_ynode *x = nt_ynode_get(n, "equation");
+    const char *s;
+    if (!x) return nt_yaml_error(d, n, "the fd solver needs 'equation' (heat, wave, poisson or darcy)");
+    if ((st = nt_yaml_str(d, x, "equation", &s))) return st;
+    int eq = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, eqs[i])) eq = i;
+    if (eq < 0) return nt_yaml_error(d, x, "unknown equation '%s' (fd: heat, wave, poisson, darcy)", s);
+    p->ref_kind = NT_REF_FD;
+    p->ref_fd_eq = eq;
+    int timed = eq == NT_FD_HEAT || eq == NT_FD_WAVE, ns = p->env.n_vars - (p->time_var >= 0);
+    if (timed && (p->time_var < 0 || ns < 1 || ns > 2))
+        return nt_yaml_error(d, x, "the fd %s solver needs time and one or two space variables", s);
+    if (!timed && (p->time_var >= 0 || ns != 2))
+        return nt_yaml_error(d, x, "the fd %s solver needs a steady problem in two variables", s);
+    if (p->env.n_fields != 1) return nt_yaml_error(d, x, "the fd solvers compute one field");
+    if (p->has_geom && timed) return nt_yaml_error(d, x, "the fd %s solver works on the box only (no geometry)", s);
+    /* grid: n: 129 or n: {x: 129, y: 65} */
+    int sv[2], k = 0;
+    for (int v = 0; v < p->env.n_vars; v++)
+        if (v != p->time_var) sv[k++] = v;
+    p->ref_fd_n[0] = p->ref_fd_n[1] = ns == 1 ? 1025 : 129;
+    if ((x = nt_ynode_get(n, "n"))) {
+        int64_t c;
+        if (x->kind == NT_Y_MAP) {
+            for (int i = 0; i < x->n; i++) {
+                int w = -1;
+                for (int j = 0; j < ns; j++)
+                    if (!strcmp(p->env.vars[sv[j]], x->keys[i])) w = j;
+                if (w < 0) return nt_yaml_error_at(d, x->key_line[i], x->key_col[i], "n: '%s' is not a space variable", x->keys[i]);
+                if ((st = nt_yaml_int(d, x->items[i], "n", 3, 100001, &c))) return st;
+                p->ref_fd_n[w] = (int)c;
+            }
+        } else {
+            if ((st = nt_yaml_int(d, x, "n", 3, 100001, &c))) return st;
+            p->ref_fd_n[0] = p->ref_fd_n[1] = (int)c;
+        }
+    }
+    if ((x = nt_ynode_get(n, "dt"))) {
+        if (!timed) return nt_yaml_error(d, x, "dt: the %s equation is steady", s);
+        if ((st = const_expr(p, d, x, "dt", &p->ref_fd_dt))) return st;
+        if (!(p->ref_fd_dt > 0)) return nt_yaml_error(d, x, "dt must be > 0");
+    }
+    const char *cname = eq == NT_FD_HEAT ? "kappa" : eq == NT_FD_WAVE ? "c" : NULL;
+    for (int i = 0; i < n->n; i++) {
+        const char *key = n->keys[i];
+        int bad = (!strcmp(key, "kappa") && eq != NT_FD_HEAT) || (!strcmp(key, "c") && eq != NT_FD_WAVE) ||
+                  (!strcmp(key, "a") && eq != NT_FD_DARCY);
+        if (bad) return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "'%s' is not a coefficient of the %s equation", key, s);
+    }
+    if (cname) {
+        if (!(x = nt_ynode_get(n, cname))) return nt_yaml_error(d, n, "the fd %s solver needs '%s'", s, cname);
+        if ((st = const_expr(p, d, x, cname, &p->ref_fd_coef))) return st;
+        if (!(p->ref_fd_coef > 0)) return nt_yaml_error(d, x, "%s must be > 0", cname);
+    }
+    if (eq == NT_FD_DARCY) {
+        if (!(x = nt_ynode_get(n, "a"))) return nt_yaml_error(d, n, "the fd darcy solver needs the coefficient 'a' (an expression)");
+        if ((st = parse_expr(d, x, &p->env, "coefficient a", &p->ref_fd_a))) return st;
+        if (nt_expr_uses(&p->ref_fd_a) & (NT_EXPR_USES_FIELD | NT_EXPR_USES_LOGIC))
+            return nt_yaml_error(d, x, "a may use coordinates and constants only");
+    }
+    if ((x = nt_ynode_get(n, "source"))) {
+        if ((st = parse_expr(d, x, &p->env, "source", &p->ref_fd_f))) return st;
+        if (nt_expr_uses(&p->ref_fd_f) & (NT_EXPR_USES_FIELD | NT_EXPR_USES_LOGIC))
+            return nt_yaml_error(d, x, "the source may use coordinates and constants only");
+    }
+    return NT_OK;
+}
+
 static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
     static const char *keys[] = {"file", "solver", "exact", "grid", "nu", "equation", "n", "dt", "scheme", "c",
-                                 "initial", "re", NULL};
+                                 "initial", "re", "kappa", "a", "source", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "reference");
     if (st) return st;
     const nt_ynode *x;
@@ -882,8 +956,9 @@ static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode 
         if ((st = nt_yaml_str(d, x, "solver", &s))) return st;
         if (!strcmp(s, "spectral")) return load_spectral_ref(p, d, n);
         if (!strcmp(s, "cavity")) return load_cavity_ref(p, d, n);
+        if (!strcmp(s, "fd")) return load_fd_ref(p, d, n);
         if (strcmp(s, "cole_hopf"))
-            return nt_yaml_error(d, x, "unknown reference solver '%s' (available: cole_hopf, spectral, cavity)", s);
+            return nt_yaml_error(d, x, "unknown reference solver '%s' (available: cole_hopf, spectral, cavity, fd)", s);
         if ((st = only_keys(d, n, "cole_hopf", "nu"))) return st;
         p->ref_kind = NT_REF_COLE_HOPF;
         int ix = -1, it = -1;
@@ -1052,5 +1127,7 @@ void nt_problem_free(nt_problem *p)
         nt_expr_free(&p->ref_exact[i]);
         nt_expr_free(&p->ref_init[i]);
     }
+    nt_expr_free(&p->ref_fd_a);
+    nt_expr_free(&p->ref_fd_f);
     p->n_pde = p->n_cond = 0;
 }

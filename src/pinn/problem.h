@@ -71,8 +71,11 @@ typedef enum nt_ref_kind {
     NT_REF_COLE_HOPF,
     NT_REF_EXACT,
     NT_REF_SPECTRAL, /* 1D periodic pseudo-spectral solver (solvers/spectral.c) */
-    NT_REF_CAVITY    /* steady lid-driven cavity (solvers/flow.c) */
+    NT_REF_CAVITY,   /* steady lid-driven cavity (solvers/flow.c) */
+    NT_REF_FD        /* finite differences: heat, wave, Poisson, Darcy (solvers/fd.c) */
 } nt_ref_kind;
+
+typedef enum nt_ref_fd_eq { NT_FD_HEAT = 0, NT_FD_WAVE, NT_FD_POISSON, NT_FD_DARCY } nt_ref_fd_eq;
 
 typedef struct nt_problem {
     char path[NT_PROB_PATH];     /* the file as given */
@@ -139,6 +142,14 @@ typedef struct nt_problem {
     /* NT_REF_CAVITY */
     double ref_re;                   /* Reynolds number */
     int ref_solver_n;                /* solver grid (nodes per side) */
+    /* NT_REF_FD: equation, nodes per space variable, step, coefficient (kappa, c:
+     * constant; Darcy a: an expression in the coordinates), source f; the initial
+     * and Dirichlet values come from the problem's conditions */
+    int ref_fd_eq;                   /* nt_ref_fd_eq */
+    int ref_fd_n[2];
+    double ref_fd_dt;                /* 0: automatic */
+    double ref_fd_coef;
+    nt_expr ref_fd_a, ref_fd_f;      /* text NULL when absent */
 } nt_problem;
 
 /* Reads and validates a problem file. On error returns non-OK with

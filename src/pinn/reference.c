@@ -1,6 +1,7 @@
 /* reference.c — problem references from the classical solvers (see reference.h). */
 #include "pinn/reference.h"
 #include "core/internal.h"
+#include "solvers/fd.h"
 #include "solvers/flow.h"
 #include "solvers/solvers.h"
 
@@ -226,6 +227,273 @@ done:
     return st;
 }
 
+/* ---- finite-difference references ---------------------------------------------- */
+
+typedef struct fd_ref {
+    const nt_problem *p;
+    int ns, sv[2];       /* space variables */
+    double t0;
+    const nt_condition *face[NT_EXPR_MAX_VARS][2]; /* Dirichlet condition of each box face */
+    const nt_condition *geom;                      /* Dirichlet condition on the geometry */
+    const nt_condition *u0, *v0;                   /* initial value and initial rate */
+    double unk[NT_EXPR_MAX_UNKNOWNS];
+    char missing[128];   /* first boundary without a Dirichlet value */
+} fd_ref;
+
+static double zero_field(void *user, int field, const int *counts, const double *coords)
+{
+    (void)user, (void)field, (void)counts, (void)coords;
+    return 0;
+}
+
+/* The condition's target written as `key(...)` in its label: 1 if key matches. */
+static int cond_targets(const nt_condition *c, const char *key)
+{
+    size_t L = strlen(key);
+    return c->kind == NT_COND_EXPR && !strncmp(c->label, key, L) && c->label[L] == '(';
+}
+
+/* Value of a condition `target: value` at the row (problem variables + normal):
+ * the residual target − value with every field and derivative set to 0. */
+static double cond_value(const fd_ref *r, const nt_condition *c, const double *row)
+{
+    double v = NAN;
+    if (nt_expr_eval_fn(&c->residual, 1, row, r->unk, zero_field, NULL, &v)) return NAN;
+    return -v;
+}
+
+static void fd_row(const fd_ref *r, const double *x, double t, double *row)
+{
+    const nt_problem *p = r->p;
+    for (int v = 0; v <= p->env.n_vars; v++) row[v] = 0;
+    for (int k = 0; k < r->ns; k++) row[r->sv[k]] = x[k];
+    if (p->time_var >= 0) row[p->time_var] = r->t0 + t;
+}
+
+static double fd_u0(const double *x, double t, void *ctx)
+{
+    fd_ref *r = ctx;
+    double row[NT_EXPR_MAX_VARS + 1];
+    fd_row(r, x, t, row);
+    return cond_value(r, r->u0, row);
+}
+
+static double fd_v0(const double *x, double t, void *ctx)
+{
+    fd_ref *r = ctx;
+    double row[NT_EXPR_MAX_VARS + 1];
+    fd_row(r, x, t, row);
+    return cond_value(r, r->v0, row);
+}
+
+static double fd_source(const double *x, double t, void *ctx)
+{
+    fd_ref *r = ctx;
+    double row[NT_EXPR_MAX_VARS + 1], v = NAN;
+    fd_row(r, x, t, row);
+    nt_expr_eval(&r->p->ref_fd_f, 1, row, r->unk, NULL, &v);
+    return v;
+}
+
+static double fd_g(const double *x, double t, void *ctx)
+{
+    fd_ref *r = ctx;
+    const nt_problem *p = r->p;
+    double row[NT_EXPR_MAX_VARS + 1];
+    fd_row(r, x, t, row);
+    for (int k = 0; k < r->ns; k++) {
+        int v = r->sv[k];
+        double tol = 1e-12 * (p->hi[v] - p->lo[v]);
+        for (int side = 0; side < 2; side++) {
+            double b = side ? p->hi[v] : p->lo[v];
+            if (fabs(x[k] - b) <= tol && r->face[v][side]) return cond_value(r, r->face[v][side], row);
+        }
+    }
+    if (r->geom) return cond_value(r, r->geom, row);
+    if (!r->missing[0]) snprintf(r->missing, sizeof r->missing, "(%g, %g)", x[0], r->ns > 1 ? x[1] : 0.0);
+    return 0;
+}
+
+static double fd_inside(const double *x, double t, void *ctx)
+{
+    fd_ref *r = ctx;
+    const nt_problem *p = r->p;
+    double row[NT_EXPR_MAX_VARS + 1], xs[NT_GEOM_MAX_DIM];
+    fd_row(r, x, t, row);
+    for (int k = 0; k < p->geom.dim; k++) xs[k] = row[p->geom_var[k]];
+    double scale = 0;
+    for (int k = 0; k < r->ns; k++) scale = fmax(scale, p->hi[r->sv[k]] - p->lo[r->sv[k]]);
+    return nt_geom_sdf(&p->geom, xs) < -1e-9 * scale ? 1 : -1; /* strictly inside: unknown */
+}
+
+/* Cubic Lagrange interpolation of a grid function (x fastest, n[0] × n[1] nodes;
+ * n[1] = 1 in 1D) at the point x. */
+static double grid_interp(const double *f, const nt_fd_grid *g, const double *x)
+{
+    double w[2][4];
+    int i0[2] = {0, 0}, m[2] = {1, 1};
+    for (int d = 0; d < g->dim; d++) {
+        int n = g->n[d];
+        double s = (x[d] - g->lo[d]) / (g->hi[d] - g->lo[d]) * (n - 1);
+        if (n < 4) { /* linear */
+            int i = (int)floor(s);
+            i = i < 0 ? 0 : i > n - 2 ? n - 2 : i;
+            i0[d] = i;
+            m[d] = 2;
+            w[d][0] = i + 1 - s;
+            w[d][1] = s - i;
+            continue;
+        }
+        int i = (int)floor(s) - 1;
+        i = i < 0 ? 0 : i > n - 4 ? n - 4 : i;
+        i0[d] = i;
+        m[d] = 4;
+        cubic_weights(s, i, w[d]);
+    }
+    if (g->dim == 1) w[1][0] = 1;
+    double v = 0;
+    int nx = g->n[0];
+    for (int b = 0; b < m[1]; b++)
+        for (int a = 0; a < m[0]; a++) v += w[1][b] * w[0][a] * f[(i0[1] + b) * nx + i0[0] + a];
+    return v;
+}
+
+static nt_status solve_fd(const nt_problem *p, int64_t n, const double *x, double *u, int *has)
+{
+    int D = p->env.n_vars, it = p->time_var, eq = p->ref_fd_eq;
+    const char *field = p->env.fields[0];
+    fd_ref r;
+    memset(&r, 0, sizeof r);
+    r.p = p;
+    for (int v = 0; v < D; v++)
+        if (v != it) r.sv[r.ns++] = v;
+    r.t0 = it >= 0 ? p->lo[it] : 0;
+    for (int k = 0; k < p->env.n_unknowns; k++)
+        r.unk[k] = isfinite(p->unknown_true[k]) ? p->unknown_true[k] : p->unknown_init[k];
+    char rate[2 * NT_EXPR_NAME + 2];
+    snprintf(rate, sizeof rate, "%s_%s", field, it >= 0 ? p->env.vars[it] : "");
+    for (int k = 0; k < p->n_cond; k++) {
+        const nt_condition *c = &p->cond[k];
+        int value = cond_targets(c, field), dot = it >= 0 && cond_targets(c, rate);
+        if (!value && !dot) continue;
+        for (int f = 0; f < c->n_faces; f++) {
+            const nt_face *fc = &c->faces[f];
+            if (fc->geom) {
+                if (value && !r.geom) r.geom = c;
+            } else if (fc->var == it && fc->side == 0) {
+                if (value && !r.u0) r.u0 = c;
+                if (dot && !r.v0) r.v0 = c;
+            } else if (fc->var != it && value && !r.face[fc->var][fc->side]) {
+                r.face[fc->var][fc->side] = c;
+            }
+        }
+    }
+    int timed = eq == NT_FD_HEAT || eq == NT_FD_WAVE;
+    if (timed && !r.u0)
+        return nt_set_error(NT_ERR_ARG, "the fd reference needs the initial value: a condition {where: initial, %s: ...}", field);
+    nt_fd_grid g;
+    memset(&g, 0, sizeof g);
+    g.dim = r.ns;
+    double hmin = INFINITY;
+    for (int k = 0; k < r.ns; k++) {
+        g.n[k] = p->ref_fd_n[k];
+        g.lo[k] = p->lo[r.sv[k]];
+        g.hi[k] = p->hi[r.sv[k]];
+        hmin = fmin(hmin, (g.hi[k] - g.lo[k]) / (g.n[k] - 1));
+    }
+    if (r.ns == 1) g.n[1] = 1;
+    int64_t nodes = (int64_t)g.n[0] * g.n[1];
+    double *times = NULL, *t_out = NULL, *out = NULL, *a = NULL;
+    int64_t nt = 1;
+    nt_status st = NT_OK;
+    for (int64_t i = 0; i < n; i++)
+        for (int k = 0; k < r.ns; k++) {
+            double v = x[i * D + r.sv[k]];
+            if (!(v >= g.lo[k] - 1e-12 * (g.hi[k] - g.lo[k]) && v <= g.hi[k] + 1e-12 * (g.hi[k] - g.lo[k])))
+                return nt_set_error(NT_ERR_ARG, "reference point %s = %g is outside the domain", p->env.vars[r.sv[k]], v);
+        }
+    if (timed) {
+        times = malloc((size_t)n * sizeof(double));
+        if (!times) return nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
+        nt = distinct_sorted(x, n, D, it, times);
+        if (nt > INT32_MAX || !(times[0] >= r.t0)) {
+            free(times);
+            return nt_set_error(NT_ERR_ARG, "reference times must lie in the domain");
+        }
+    }
+    t_out = malloc((size_t)nt * sizeof(double));
+    out = malloc((size_t)(nt * nodes) * sizeof(double));
+    if (!t_out || !out) {
+        st = nt_set_error(NT_ERR_NOMEM, "out of memory for the reference (%lld snapshots of %lld nodes)", (long long)nt,
+                          (long long)nodes);
+        goto done;
+    }
+    for (int64_t k = 0; k < nt; k++) t_out[k] = timed ? times[k] - r.t0 : 0;
+    nt_fd_fn f = p->ref_fd_f.root ? fd_source : NULL;
+    if (eq == NT_FD_HEAT) {
+        nt_fd_heat_config c;
+        nt_fd_heat_config_default(&c, r.ns);
+        c.grid = g;
+        c.kappa = p->ref_fd_coef;
+        c.dt = p->ref_fd_dt > 0 ? p->ref_fd_dt : hmin;
+        c.u0 = fd_u0, c.f = f, c.g = fd_g, c.ctx = &r;
+        st = nt_fd_heat_solve(&c, t_out, (int)nt, out, NULL);
+    } else if (eq == NT_FD_WAVE) {
+        nt_fd_wave_config c;
+        nt_fd_wave_config_default(&c, r.ns);
+        c.grid = g;
+        c.c = p->ref_fd_coef;
+        c.dt = p->ref_fd_dt > 0 ? p->ref_fd_dt : 0.5 * hmin / (c.c * sqrt((double)r.ns));
+        c.u0 = fd_u0, c.v0 = r.v0 ? fd_v0 : NULL, c.f = f, c.g = fd_g, c.ctx = &r;
+        st = nt_fd_wave_solve(&c, t_out, (int)nt, out, NULL);
+    } else {
+        nt_fd_elliptic_config c;
+        nt_fd_elliptic_config_default(&c);
+        c.grid = g;
+        c.f = f, c.g = fd_g, c.ctx = &r;
+        c.inside = p->has_geom ? fd_inside : NULL;
+        if (eq == NT_FD_DARCY) {
+            if (!(a = malloc((size_t)nodes * sizeof(double)))) {
+                st = nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
+                goto done;
+            }
+            double row[NT_EXPR_MAX_VARS + 1], xy[2];
+            for (int j = 0; j < g.n[1]; j++)
+                for (int i = 0; i < g.n[0]; i++) {
+                    xy[0] = nt_fd_node(&g, 0, i);
+                    xy[1] = nt_fd_node(&g, 1, j);
+                    fd_row(&r, xy, 0, row);
+                    nt_expr_eval(&p->ref_fd_a, 1, row, r.unk, NULL, &a[j * g.n[0] + i]);
+                }
+            c.a = a;
+            st = nt_fd_darcy_solve(&c, out, NULL);
+        } else {
+            st = nt_fd_poisson_solve(&c, out, NULL);
+        }
+    }
+    if (!st && r.missing[0])
+        st = nt_set_error(NT_ERR_ARG, "the fd reference needs Dirichlet values on the whole boundary: none at %s "
+                                      "(add a condition {where: ..., %s: ...})", r.missing, field);
+    if (st) goto done;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = timed ? find_exact(times, nt, x[i * D + it]) : 0;
+        double xs[2] = {x[i * D + r.sv[0]], r.ns > 1 ? x[i * D + r.sv[1]] : 0};
+        u[i] = grid_interp(out + k * nodes, &g, xs);
+        if (p->has_geom) {
+            double row[NT_EXPR_MAX_VARS + 1];
+            fd_row(&r, xs, 0, row);
+            if (!nt_problem_in_domain(p, x + i * D)) u[i] = NAN;
+        }
+    }
+    has[0] = 1;
+done:
+    free(times);
+    free(t_out);
+    free(out);
+    free(a);
+    return st;
+}
+
 nt_status nt_reference_solve(const nt_problem *p, int64_t n, const double *x, double *u, int *has)
 {
     NT_ASSERT(p && x && u && has, "NULL argument");
@@ -234,6 +502,8 @@ nt_status nt_reference_solve(const nt_problem *p, int64_t n, const double *x, do
         return solve_spectral(p, n, x, u, has);
     case NT_REF_CAVITY:
         return solve_cavity(p, n, x, u, has);
+    case NT_REF_FD:
+        return solve_fd(p, n, x, u, has);
     default:
         break;
     }

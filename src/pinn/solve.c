@@ -112,6 +112,9 @@ static int write_csv(const nt_pinn *m, const char *path)
         if (m->ref_has[k]) fprintf(f, ",%s", p->env.fields[k]);
     fputc('\n', f);
     for (int64_t i = 0; i < m->n_ref; i++) {
+        int any = 0; /* points outside a geometry have no reference: left out */
+        for (int k = 0; k < F; k++) any |= m->ref_has[k] && !isnan(m->ref_u[i * F + k]);
+        if (!any) continue;
         for (int v = 0; v < D; v++) fprintf(f, "%s%.17g", v ? "," : "", m->ref_x[i * D + v]);
         for (int k = 0; k < F; k++)
             if (m->ref_has[k]) fprintf(f, ",%.17g", m->ref_u[i * F + k]);
