@@ -472,6 +472,60 @@ static void test_fd_references(void)
     free(p), free(a), free(b);
 }
 
+/* data: {from: reference}: observations are reference points with their values
+ * (plus noise when asked), drawn without repetition. */
+static void test_data_from_reference(void)
+{
+    const char *base = "name: t\ndomain: {x: [0, 1], t: [0, 0.5]}\nfields: [u]\n"
+                       "unknowns: {kappa: {init: 0.5, log: true, exact: 0.1}}\npde: \"u_t - kappa*u_xx\"\n"
+                       "conditions:\n  - {where: \"x == 0 || x == 1\", u: 0}\n";
+    char text[2048];
+    nt_problem *p = malloc(sizeof *p);
+    nt_pinn *m = malloc(sizeof *m);
+    snprintf(text, sizeof text, "%sdata: {from: reference, points: 300}\n"
+             "reference: {exact: {u: \"exp(-kappa*pi^2*t)*sin(pi*x)\"}, grid: {x: 21, t: 11}}\n", base);
+    CHECK_OK(nt_problem_load_string(p, text, "p.yaml", "."));
+    CHECK(p->data_from_ref == 1);
+    CHECK_OK(nt_pinn_init(m, p));
+    CHECK(m->n_data == 231); /* all 21 x 11 points, fewer than asked */
+    int exact = 1;
+    for (int64_t i = 0; i < m->n_data; i++) {
+        double x = m->x_data[i * 2], t = m->x_data[i * 2 + 1];
+        exact &= fabs(m->u_data[i] - exp(-0.1 * NT_TEST_PI * NT_TEST_PI * t) * sin(NT_TEST_PI * x)) < 1e-12;
+    }
+    CHECK(exact);
+    nt_pinn_free(m);
+    nt_problem_free(p);
+    snprintf(text, sizeof text, "%sdata: {from: reference, points: 100, noise: 0.1}\n"
+             "reference: {exact: {u: \"exp(-kappa*pi^2*t)*sin(pi*x)\"}, grid: {x: 21, t: 11}}\n", base);
+    CHECK_OK(nt_problem_load_string(p, text, "p.yaml", "."));
+    CHECK_OK(nt_pinn_init(m, p));
+    CHECK(m->n_data == 100);
+    double dev = 0;
+    for (int64_t i = 0; i < m->n_data; i++) {
+        double x = m->x_data[i * 2], t = m->x_data[i * 2 + 1];
+        double d = m->u_data[i] - exp(-0.1 * NT_TEST_PI * NT_TEST_PI * t) * sin(NT_TEST_PI * x);
+        dev += d * d;
+    }
+    dev = sqrt(dev / 100);
+    printf("  data from the reference with 10%% noise: rms deviation %.3f\n", dev);
+    CHECK(dev > 0.01 && dev < 0.1);
+    nt_pinn_free(m);
+    nt_problem_free(p);
+    /* errors */
+    snprintf(text, sizeof text, "%sdata: {from: reference}\n", base);
+    CHECK(nt_problem_load_string(p, text, "p.yaml", ".") != NT_OK);
+    CHECK(strstr(nt_error_msg(), "p.yaml:8:14: data from the reference needs a computed reference") != NULL);
+    snprintf(text, sizeof text, "%sdata: {from: simulation}\n", base);
+    CHECK(nt_problem_load_string(p, text, "p.yaml", ".") != NT_OK);
+    CHECK(strstr(nt_error_msg(), "from must be 'reference'") != NULL);
+    snprintf(text, sizeof text, "%sdata: {from: reference, file: a.csv}\n", base);
+    CHECK(nt_problem_load_string(p, text, "p.yaml", ".") != NT_OK);
+    CHECK(strstr(nt_error_msg(), "not both") != NULL);
+    free(p);
+    free(m);
+}
+
 /* ---- bad reference blocks ------------------------------------------------------ */
 
 static void bad(const char *ref, const char *fields, const char *expect)
@@ -607,6 +661,7 @@ int main(void)
     RUN(test_spectral_converged);
     RUN(test_cavity_reference);
     RUN(test_fd_references);
+    RUN(test_data_from_reference);
     RUN(test_bad_references);
     RUN(test_solve_and_bench);
     return nt_test_finish();

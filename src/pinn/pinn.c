@@ -214,14 +214,35 @@ static nt_status load_data(nt_pinn *m)
     const nt_problem *p = m->prob;
     int D = p->env.n_vars, F = p->env.n_fields;
     nt_csv c;
+    memset(&c, 0, sizeof c);
     int vc[NT_EXPR_MAX_VARS], fc[NT_EXPR_MAX_FIELDS];
-    nt_status st = read_columns(p, p->data_path, "data file", &c, vc, fc);
-    if (st) return st;
-    int64_t n = p->data_points > 0 ? NT_MIN(p->data_points, c.rows) : c.rows;
-    int64_t *perm = malloc((size_t)c.rows * sizeof *perm);
-    m->x_data = malloc((size_t)(n * D) * sizeof(double));
-    m->u_data = malloc((size_t)(n * F) * sizeof(double));
-    if (!perm || !m->x_data || !m->u_data) {
+    int64_t rows;
+    int64_t *perm;
+    if (p->data_from_ref) { /* the reference points inside the domain */
+        rows = 0;
+        perm = malloc((size_t)NT_MAX(m->n_ref, 1) * sizeof *perm);
+        if (!perm) return nt_set_error(NT_ERR_NOMEM, "out of memory for observations");
+        for (int64_t i = 0; i < m->n_ref; i++) {
+            int ok = 0;
+            for (int f = 0; f < F; f++) ok |= m->ref_has[f] && isfinite(m->ref_u[i * F + f]);
+            if (ok) perm[rows++] = i;
+        }
+        for (int f = 0; f < F; f++) fc[f] = m->ref_has[f] ? f : -1;
+    } else {
+        nt_status st = read_columns(p, p->data_path, "data file", &c, vc, fc);
+        if (st) return st;
+        rows = c.rows;
+        perm = malloc((size_t)NT_MAX(rows, 1) * sizeof *perm);
+        if (!perm) {
+            nt_csv_free(&c);
+            return nt_set_error(NT_ERR_NOMEM, "out of memory for observations");
+        }
+        for (int64_t i = 0; i < rows; i++) perm[i] = i;
+    }
+    int64_t n = p->data_points > 0 ? NT_MIN(p->data_points, rows) : rows;
+    m->x_data = malloc((size_t)(NT_MAX(n, 1) * D) * sizeof(double));
+    m->u_data = malloc((size_t)(NT_MAX(n, 1) * F) * sizeof(double));
+    if (!m->x_data || !m->u_data) {
         free(perm);
         nt_csv_free(&c);
         return nt_set_error(NT_ERR_NOMEM, "out of memory for observations");
@@ -229,14 +250,18 @@ static nt_status load_data(nt_pinn *m)
     /* a random subset (partial Fisher–Yates) from its own stream of the seed */
     nt_rng r;
     nt_rng_init(&r, p->seed ^ 0x9e3779b97f4a7c15ull);
-    for (int64_t i = 0; i < c.rows; i++) perm[i] = i;
     for (int64_t i = 0; i < n; i++) {
-        int64_t j = i + (int64_t)(nt_rng_uniform(&r) * (double)(c.rows - i));
+        int64_t j = i + (int64_t)(nt_rng_uniform(&r) * (double)(rows - i));
         int64_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
     for (int64_t i = 0; i < n; i++) {
+        if (p->data_from_ref) {
+            for (int v = 0; v < D; v++) m->x_data[i * D + v] = m->ref_x[perm[i] * D + v];
+            for (int f = 0; f < F; f++) m->u_data[i * F + f] = fc[f] >= 0 ? m->ref_u[perm[i] * F + f] : NAN;
+            continue;
+        }
         const double *row = c.data + perm[i] * c.ncols;
         for (int v = 0; v < D; v++) m->x_data[i * D + v] = row[vc[v]];
         for (int f = 0; f < F; f++) m->u_data[i * F + f] = fc[f] >= 0 ? row[fc[f]] : NAN;
@@ -411,8 +436,8 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
         goto fail;
     }
     if ((st = sample_res(m)) || (st = sample_cond(m))) goto fail;
-    if (p->data_path[0] && (st = load_data(m))) goto fail;
     if ((st = load_reference(m))) goto fail;
+    if ((p->data_path[0] || p->data_from_ref) && (st = load_data(m))) goto fail;
     /* loss terms */
     int T = 0;
     for (int k = 0; k < p->n_pde; k++) {

@@ -577,15 +577,22 @@ static nt_status load_conditions(nt_problem *p, const nt_ydoc *d, const nt_ynode
 static nt_status load_data(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
-    static const char *keys[] = {"file", "points", "noise", "weight", NULL};
+    static const char *keys[] = {"file", "from", "points", "noise", "weight", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "data");
     if (st) return st;
-    const nt_ynode *f = nt_ynode_get(n, "file"), *x;
-    if (!f) return nt_yaml_error(d, n, "data needs 'file' (a CSV with columns named like the domain variables and fields)");
+    const nt_ynode *f = nt_ynode_get(n, "file"), *fr = nt_ynode_get(n, "from"), *x;
     const char *s;
-    if ((st = nt_yaml_str(d, f, "file", &s))) return st;
-    resolve(p->dir, s, p->data_path, sizeof p->data_path);
-    if ((st = file_exists(d, f, p->data_path, "data file"))) return st;
+    if (f && fr) return nt_yaml_error(d, fr, "data takes 'file' or 'from: reference', not both");
+    if (fr) {
+        if ((st = nt_yaml_str(d, fr, "from", &s))) return st;
+        if (strcmp(s, "reference")) return nt_yaml_error(d, fr, "data: from must be 'reference' (observations drawn from the problem's reference)");
+        p->data_from_ref = 1;
+    } else {
+        if (!f) return nt_yaml_error(d, n, "data needs 'file' (a CSV with columns named like the domain variables and fields) or 'from: reference'");
+        if ((st = nt_yaml_str(d, f, "file", &s))) return st;
+        resolve(p->dir, s, p->data_path, sizeof p->data_path);
+        if ((st = file_exists(d, f, p->data_path, "data file"))) return st;
+    }
     if ((x = nt_ynode_get(n, "points")) && (st = nt_yaml_int(d, x, "points", 1, INT64_MAX / 2, &p->data_points))) return st;
     if ((x = nt_ynode_get(n, "noise")) && (st = nt_yaml_double(d, x, "noise", &p->data_noise))) return st;
     if (!(p->data_noise >= 0)) return nt_yaml_error(d, x, "noise must be >= 0");
@@ -1038,13 +1045,22 @@ static nt_status load_doc(nt_problem *p, const nt_ydoc *d)
     if ((x = nt_ynode_get(r, "pde_weight")) && (st = nt_yaml_double(d, x, "pde_weight", &p->pde_weight))) return st;
     if ((st = load_conditions(p, d, nt_ynode_get(r, "conditions")))) return st;
     if ((st = load_data(p, d, nt_ynode_get(r, "data")))) return st;
-    if (!p->n_cond && !p->data_path[0])
+    int has_data = p->data_path[0] || p->data_from_ref;
+    if (!p->n_cond && !has_data)
         return nt_yaml_error(d, r, "the problem has no conditions and no data: its solution is not unique");
-    if (p->env.n_unknowns && !p->data_path[0])
+    if (p->env.n_unknowns && !has_data)
         return nt_yaml_error(d, nt_ynode_get(r, "unknowns"), "unknowns need observations: add a 'data' section");
     if ((st = load_model(p, d, nt_ynode_get(r, "model")))) return st;
     if ((st = load_train(p, d, nt_ynode_get(r, "train")))) return st;
     if ((st = load_reference(p, d, nt_ynode_get(r, "reference")))) return st;
+    if (p->data_from_ref && (p->ref_kind == NT_REF_NONE || p->ref_kind == NT_REF_FILE))
+        return nt_yaml_error(d, nt_ynode_get(nt_ynode_get(r, "data"), "from"),
+                             "data from the reference needs a computed reference (solver or exact)");
+    if (p->data_from_ref)
+        for (int k = 0; k < p->env.n_unknowns; k++)
+            if (!isfinite(p->unknown_true[k]))
+                return nt_yaml_error(d, nt_ynode_get(r, "unknowns"),
+                                     "data from the reference needs the true value of unknown '%s' (exact: ...)", p->env.unknowns[k]);
     return NT_OK;
 }
 

@@ -100,7 +100,9 @@ typedef struct nt_problem {
     double unknown_init[NT_EXPR_MAX_UNKNOWNS];
     int unknown_log[NT_EXPR_MAX_UNKNOWNS];      /* parametrized as exp(θ) */
     double unknown_true[NT_EXPR_MAX_UNKNOWNS];  /* NaN when not given */
-    char data_path[NT_PROB_PATH];               /* resolved; "" = no data */
+    char data_path[NT_PROB_PATH];               /* resolved; "" = no data file */
+    int data_from_ref;                          /* data: {from: reference}: observations
+                                                   drawn from the problem's reference */
     int64_t data_points;                        /* 0 = all rows */
     double data_noise;                          /* relative (× std of each field) */
     double data_weight;
