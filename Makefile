@@ -33,7 +33,7 @@ endif
 CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g $(OPT) -fopenmp $(WARN) -Iinclude -Isrc $(OB_CFLAGS) $(EXT_CFLAGS) $(CFLAGS_EXTRA)
 LDLIBS := $(EXT_LIBS) $(OB_LIBS) -fopenmp -lm $(LDFLAGS_EXTRA)
 
-LIB_SRC := $(wildcard src/core/*.c src/ad/*.c src/nn/*.c src/optim/*.c src/io/*.c src/pinn/*.c src/solvers/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/ad/*.c src/nn/*.c src/optim/*.c src/io/*.c src/pinn/*.c src/solvers/*.c src/operator/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
