@@ -145,6 +145,7 @@ typedef enum nt_op {
     NT_OP_SLICE,       /* rows [iparam[0], iparam[1]) × cols [iparam[2], iparam[3]) */
     NT_OP_JET_ACT,     /* activation applied to a stacked jet (Faà di Bruno) */
     NT_OP_JET_MUL,     /* product of two stacked jets (Leibniz) */
+    NT_OP_SPECCONV,    /* FNO spectral convolution (src/ad/specconv.c): iparam = sx, sy, m1, m2 */
     NT_OP_COUNT
 } nt_op;
 
@@ -343,6 +344,107 @@ nt_tensor *nt_mlp_forward(const nt_mlp *m, nt_tape *t, nt_tensor *x);
 nt_tensor *nt_mlp_jet(const nt_mlp *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *jet);
 /* GEMM flops of one jet forward and backward pass on n points with S streams. */
 double nt_mlp_jet_flops(const nt_mlp *m, int64_t n, int n_streams);
+
+/* ------------------------------------------------------------------------------ */
+/* Neural operators (issue #6): spectral convolution, FNO, DeepONet, relative L2    */
+/*
+ * Grid layout ("channels last"): a batch of fields with C channels on an sx × sy grid
+ * is a 2-D tensor of batch·sx·sy rows × C columns, rows ordered (b, jx, jy) — the
+ * row-major array [batch][sx][sy][C]. A 1-D field of length s is [batch][s][C]
+ * (batch·s rows). Pointwise (1×1 conv) layers are nt_linear on all rows. */
+
+/* Spectral convolution, the Fourier layer's kernel integral: real FFT along the
+ * grid axes, the lowest modes multiplied by complex weights W (the others zeroed),
+ * inverse FFT normalized by 1/(sx·sy) (torch's irfft):
+ *   1-D: x (batch·s × c_in); modes k = 0..modes−1, 1 ≤ modes ≤ s/2 + 1;
+ *        W (c_in × c_out·modes·2) = the array [c_in][c_out][k][re, im].
+ *   2-D: x (batch·sx·sy × c_in); 1 ≤ modes1 ≤ sx/2, 1 ≤ modes2 ≤ sy/2 + 1;
+ *        W (c_in × c_out·2·modes1·modes2·2) = [c_in][c_out][a][ky][re, im] with
+ *        ky < modes2 and kx = a for a < modes1, kx = sx − 2·modes1 + a otherwise
+ *        (the FNO paper's two corner blocks, weights1 then weights2).
+ * Returns (rows × c_out) with c_out read from W. The result is real by definition:
+ * y = (1/N) Σ c·Re(Y e^{iθ}) with c = 1 for ky = 0 and ky = sy/2, else 2 (so the
+ * imaginary part of a DC/Nyquist weight has no effect, as with torch's irfft).
+ * Gradients flow to x and W. FFTs run in double for both dtypes; FFTW plans are made
+ * once per (grid, modes2, channels) under a lock and reused (the lock does not guard
+ * against other code planning with FFTW at the same moment). Shape errors assert. */
+nt_tensor *nt_spectral_conv1d(nt_tape *t, nt_tensor *x, nt_tensor *W, int64_t s, int modes);
+nt_tensor *nt_spectral_conv2d(nt_tape *t, nt_tensor *x, nt_tensor *W, int64_t sx, int64_t sy,
+                              int modes1, int modes2);
+
+/* Relative L2 error, mean over the batch of ‖pred_b − y_b‖₂ / ‖y_b‖₂ (a (1) tensor).
+ * Sample b is rows [b·r, (b+1)·r) with r = rows/batch (any number of columns). The
+ * denominators are constants (no gradient flows through them into y); the gradient
+ * is undefined for a sample predicted exactly (‖pred_b − y_b‖ = 0). Returns NULL
+ * with NT_ERR_ARG when a target sample is all zero. */
+nt_tensor *nt_rel_l2(nt_tape *t, nt_tensor *pred, nt_tensor *y, int64_t batch);
+
+/* Fourier Neural Operator (Li et al. 2021): lifting P (pointwise, input channels +
+ * grid coordinates linspace(0, 1, s) per axis appended as extra channels -> width),
+ * `layers` Fourier layers h <- GELU(K(h) + W·h + b) (no GELU after the last one),
+ * projection Q: width -> proj_width -> GELU -> out_channels. Pointwise weights are
+ * Glorot-uniform with zero biases; spectral weights are (1/(width²))·U[0,1) in both
+ * real and imaginary parts, as in the paper's code. */
+#define NT_FNO_MAX_LAYERS 16
+
+typedef struct nt_fno_config {
+    int dim;            /* 1 or 2 spatial dimensions */
+    int in_channels;    /* channels of the input function (the grid is appended) */
+    int out_channels;
+    int width;
+    int modes1;         /* 1-D: modes; 2-D: modes along x in each corner block */
+    int modes2;         /* 2-D: modes along y; unused in 1-D */
+    int layers;         /* Fourier layers, 1..NT_FNO_MAX_LAYERS */
+    int proj_width;     /* hidden width of the projection */
+} nt_fno_config;
+
+typedef struct nt_fno {
+    nt_fno_config cfg;
+    nt_tensor *lift_W, *lift_b;            /* (width × in_channels+dim), (1 × width) */
+    nt_tensor *spec_W[NT_FNO_MAX_LAYERS];  /* spectral weights, layout as above */
+    nt_tensor *skip_W[NT_FNO_MAX_LAYERS];  /* (width × width) */
+    nt_tensor *skip_b[NT_FNO_MAX_LAYERS];  /* (1 × width) */
+    nt_tensor *proj1_W, *proj1_b;          /* (proj_width × width), (1 × proj_width) */
+    nt_tensor *proj2_W, *proj2_b;          /* (out × proj_width), (1 × out) */
+} nt_fno;
+
+/* The paper's settings: 1-D width 64, modes 16; 2-D width 32, modes 12×12; 4
+ * layers, projection 128, one input and one output channel. */
+nt_fno_config nt_fno_config_default(int dim);
+/* Number of scalars nt_fno_init adds to a parameter block (size nt_params with it). */
+int64_t nt_fno_param_count(const nt_fno_config *cfg);
+/* NT_ERR_ARG for a bad config (the message names the field) or a full block. */
+nt_status nt_fno_init(nt_fno *m, const nt_fno_config *cfg, nt_params *p, nt_rng *rng);
+/* a: (batch·s1·s2 × in_channels) on an s1 × s2 grid (1-D: s1 = s, s2 = 1), grid
+ * layout above -> (batch·s1·s2 × out_channels). Any resolution works as long as the
+ * modes fit (1-D: modes1 ≤ s/2+1; 2-D: 2·modes1 ≤ s1, modes2 ≤ s2/2+1); otherwise
+ * NULL with NT_ERR_ARG. NULL with NT_ERR_NOMEM on out-of-memory. */
+nt_tensor *nt_fno_forward(const nt_fno *m, nt_tape *t, nt_tensor *a, int64_t s1, int64_t s2);
+
+/* DeepONet (Lu et al. 2021), Cartesian-product form: branch MLP on the sensor
+ * values u (batch × n_sensors) -> b (batch × p), trunk MLP on the query points
+ * y (n_query × coord_dim) -> τ (n_query × p), activated on its last layer too;
+ * G(u)(y) = Σ_k b_k(u)·τ_k(y) + b0, a (batch × n_query) tensor. */
+typedef struct nt_deeponet_config {
+    int n_sensors;
+    int coord_dim;
+    int p;                              /* number of basis functions */
+    int branch_width, branch_depth;     /* hidden layers of the branch MLP */
+    int trunk_width, trunk_depth;
+    nt_act act;
+    nt_init init;
+} nt_deeponet_config;
+
+typedef struct nt_deeponet {
+    nt_deeponet_config cfg;
+    nt_mlp branch, trunk;
+    nt_tensor *b0;                      /* (1 × 1) */
+} nt_deeponet;
+
+int64_t nt_deeponet_param_count(const nt_deeponet_config *cfg);
+nt_status nt_deeponet_init(nt_deeponet *m, const nt_deeponet_config *cfg, nt_params *p,
+                           nt_rng *rng);
+nt_tensor *nt_deeponet_forward(const nt_deeponet *m, nt_tape *t, nt_tensor *u, nt_tensor *y);
 
 /* ------------------------------------------------------------------------------ */
 /* Optimizers                                                                       */

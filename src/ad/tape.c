@@ -6,6 +6,7 @@
  * reverse and each op adds its contribution into its inputs' gradients. */
 #include "ad/ad_internal.h"
 #include "ad/act.h"
+#include "ad/specconv.h"
 #include "core/gemm.h"
 
 #include <cblas.h>
@@ -789,6 +790,9 @@ _Pragma("omp parallel for simd schedule(static) if (n >= NT_PAR_MIN)")
         break;
     case NT_OP_JET_MUL:
         nt_jet_mul_backward(t, y);
+        break;
+    case NT_OP_SPECCONV:
+        nt_specconv_backward(t, y);
         break;
     case NT_OP_NONE:
     case NT_OP_COUNT:
