@@ -110,3 +110,46 @@ double nt_time_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+char *nt_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *s = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1))) {
+        size_t got = fread(s, 1, (size_t)n, f);
+        s[got] = 0;
+        if (len) *len = got;
+    }
+    fclose(f);
+    return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int64_t nt_sorted_unique(const double *x, int64_t n, int stride, int col, double *out)
+{
+    for (int64_t i = 0; i < n; i++) out[i] = x[i * stride + col];
+    qsort(out, (size_t)n, sizeof(double), cmp_double);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!m || out[i] != out[m - 1]) out[m++] = out[i];
+    return m;
+}
+
+int64_t nt_sorted_find(const double *v, int64_t n, double a)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (v[mid] < a) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}

@@ -26,6 +26,16 @@ nt_status nt_set_error(nt_status s, const char *fmt, ...)
         }                                        \
     } while (0)
 
+/* The whole file as a NUL-terminated string (malloc'ed; *len its length when len is
+ * not NULL); NULL when it cannot be read (errno says why). */
+char *nt_read_file(const char *path, size_t *len);
+
+/* Sorted distinct values of column col of the n rows of x (stride doubles per row)
+ * into out (room for n); returns their count. */
+int64_t nt_sorted_unique(const double *x, int64_t n, int stride, int col, double *out);
+/* Index of the first element >= a in the sorted v[0..n) (n − 1 if none). */
+int64_t nt_sorted_find(const double *v, int64_t n, double a);
+
 #define NT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define NT_MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -29,23 +29,6 @@ typedef struct entry {
     char fields[256]; /* "u 1.2e-3, v 3.4e-4" */
 } entry;
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 /* The number after "key": in a summary.json text (NaN if absent or null). */
 static double json_number(const char *text, const char *key)
 {
@@ -76,7 +59,7 @@ static void read_summary(entry *e, const char *dir)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    char *s = slurp(path);
+    char *s = nt_read_file(path, NULL);
     e->err = e->wall = e->train_s = NAN;
     e->steps = -1;
     snprintf(e->status, sizeof e->status, "no summary");
@@ -111,6 +94,33 @@ static void read_summary(entry *e, const char *dir)
             if (*r == ',') r += 2;
         }
         e->err = worst;
+    }
+    /* learned unknowns: "name": {"value": v, ..., "rel_error": e} */
+    const char *u = strstr(s, "\"unknowns\": {");
+    if (u) {
+        u += strlen("\"unknowns\": {");
+        size_t used = strlen(e->fields);
+        while (*u == '"') {
+            const char *q = strchr(u + 1, '"');
+            if (!q) break;
+            char name[32];
+            size_t L = (size_t)(q - u - 1) < sizeof name - 1 ? (size_t)(q - u - 1) : sizeof name - 1;
+            memcpy(name, u + 1, L);
+            name[L] = 0;
+            const char *end = strchr(q, '}');
+            if (!end) break;
+            char obj[256];
+            size_t ol = (size_t)(end - q) < sizeof obj - 1 ? (size_t)(end - q) : sizeof obj - 1;
+            memcpy(obj, q, ol);
+            obj[ol] = 0;
+            double v = json_number(obj, "value"), re = json_number(obj, "rel_error");
+            if (used < sizeof e->fields)
+                used += (size_t)snprintf(e->fields + used, sizeof e->fields - used, "%s%s = %.4g", used ? "; " : "", name, v);
+            if (isfinite(re) && used < sizeof e->fields)
+                used += (size_t)snprintf(e->fields + used, sizeof e->fields - used, " (error %.2f%%)", 100 * re);
+            u = end + 1;
+            if (*u == ',') u += 2;
+        }
     }
     free(s);
 }

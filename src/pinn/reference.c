@@ -11,34 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorted distinct values of column v of the n × D points; returns their count. */
-static int64_t distinct_sorted(const double *x, int64_t n, int D, int v, double *out)
-{
-    for (int64_t i = 0; i < n; i++) out[i] = x[i * D + v];
-    qsort(out, (size_t)n, sizeof(double), cmp_double);
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (!m || out[i] != out[m - 1]) out[m++] = out[i];
-    return m;
-}
-
-static int64_t find_exact(const double *v, int64_t n, double a)
-{
-    int64_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        int64_t mid = (lo + hi) / 2;
-        if (v[mid] < a) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 /* Fourier coefficients of each snapshot: c[s*n + k], k = 0..n-1 in FFTW order,
  * divided by n. Real snapshots (nc = 1) or interleaved complex ones (nc = 2). */
 static nt_status fourier(const double *snap, int64_t ns, int n, int nc, double complex *c)
@@ -117,7 +89,7 @@ static nt_status solve_spectral(const nt_problem *p, int64_t n, const double *x,
         st = nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
         goto done;
     }
-    int64_t nt = distinct_sorted(x, n, D, it, times);
+    int64_t nt = nt_sorted_unique(x, n, D, it, times);
     /* initial values on the solver grid */
     for (int j = 0; j < N; j++) {
         for (int v = 0; v < D; v++) grid[j * D + v] = 0;
@@ -147,7 +119,7 @@ static nt_status solve_spectral(const nt_problem *p, int64_t n, const double *x,
     if ((st = fourier(snap, nt, N, nc, coef))) goto done;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) {
-        int64_t k = find_exact(times, nt, x[i * D + it]);
+        int64_t k = nt_sorted_find(times, nt, x[i * D + it]);
         double s = (x[i * D + iv] - c.x0) / L;
         double complex h = interp(coef + k * N, N, s);
         for (int f = 0; f < F; f++) u[i * F + f] = NAN;
@@ -415,7 +387,7 @@ static nt_status solve_fd(const nt_problem *p, int64_t n, const double *x, doubl
     if (timed) {
         times = malloc((size_t)n * sizeof(double));
         if (!times) return nt_set_error(NT_ERR_NOMEM, "out of memory for the reference");
-        nt = distinct_sorted(x, n, D, it, times);
+        nt = nt_sorted_unique(x, n, D, it, times);
         if (nt > INT32_MAX || !(times[0] >= r.t0)) {
             free(times);
             return nt_set_error(NT_ERR_ARG, "reference times must lie in the domain");
@@ -476,7 +448,7 @@ static nt_status solve_fd(const nt_problem *p, int64_t n, const double *x, doubl
                                       "(add a condition {where: ..., %s: ...})", r.missing, field);
     if (st) goto done;
     for (int64_t i = 0; i < n; i++) {
-        int64_t k = timed ? find_exact(times, nt, x[i * D + it]) : 0;
+        int64_t k = timed ? nt_sorted_find(times, nt, x[i * D + it]) : 0;
         double xs[2] = {x[i * D + r.sv[0]], r.ns > 1 ? x[i * D + r.sv[1]] : 0};
         u[i] = grid_interp(out + k * nodes, &g, xs);
         if (p->has_geom) {

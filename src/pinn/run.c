@@ -104,19 +104,6 @@ static void join(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%s/%s", dir, name);
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)(len > 0 ? len : 0) + 1);
-    if (s) s[fread(s, 1, (size_t)(len > 0 ? len : 0), f)] = 0;
-    fclose(f);
-    return s;
-}
-
 /* Atomic text output: write to "<path>.tmp", then tmp_commit renames it over path
  * (or removes it when anything failed). */
 static FILE *tmp_open(const char *path, char *tmp, size_t cap)
@@ -404,7 +391,7 @@ static int open_run(run *r, const char *dir, nt_ckpt *c, char *ckpath, size_t ca
     char ppath[NT_PROB_PATH + 32], sdir[NT_PROB_PATH];
     join(ppath, sizeof ppath, dir, "problem.yaml");
     snprintf(sdir, sizeof sdir, "%s", srcdir && sb && srcdir[sb - 1] == 0 ? srcdir : dir);
-    char *text = read_text(ppath);
+    char *text = nt_read_file(ppath, NULL);
     if (!text) {
         fprintf(stderr, "noether: cannot read '%s': %s\n", ppath, strerror(errno));
         return 1;
@@ -859,7 +846,7 @@ int nt_run_train(const nt_run_opts *o)
             goto out;
         }
         /* the problem file as used */
-        char *text = read_text(o->problem), ppath[NT_PROB_PATH + 32];
+        char *text = nt_read_file(o->problem, NULL), ppath[NT_PROB_PATH + 32];
         if (!text) {
             fprintf(stderr, "noether: cannot read '%s'\n", o->problem);
             goto out;

@@ -12,35 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Sorted distinct values of column v; returns the count or −1 (no memory). */
 static int64_t axis_values(const double *x, int64_t n, int D, int v, double **out)
 {
-    double *a = malloc((size_t)n * sizeof(double));
+    double *a = malloc((size_t)NT_MAX(n, 1) * sizeof(double));
     if (!a) return -1;
-    for (int64_t i = 0; i < n; i++) a[i] = x[i * D + v];
-    qsort(a, (size_t)n, sizeof(double), cmp_double);
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (!m || a[i] != a[m - 1]) a[m++] = a[i];
     *out = a;
-    return m;
-}
-
-static int64_t index_of(const double *v, int64_t n, double a)
-{
-    int64_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        int64_t mid = (lo + hi) / 2;
-        if (v[mid] < a) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
+    return nt_sorted_unique(x, n, D, v, a);
 }
 
 /* Heat maps of each field over two variables (time horizontal when there is one). */
@@ -80,7 +58,7 @@ static nt_status plot_reference(const nt_pinn *m, const char *path)
     }
     for (int64_t i = 0; i < F * nh * nv; i++) z[i] = NAN;
     for (int64_t i = 0; i < m->n_ref; i++) {
-        int64_t a = index_of(hv, nh, m->ref_x[i * D + h]), b = index_of(vv, nv, m->ref_x[i * D + v]);
+        int64_t a = nt_sorted_find(hv, nh, m->ref_x[i * D + h]), b = nt_sorted_find(vv, nv, m->ref_x[i * D + v]);
         for (int f = 0; f < F; f++) z[f * nh * nv + b * nh + a] = m->ref_u[i * F + f];
     }
     nt_plot_panel pan[NT_EXPR_MAX_FIELDS];
