@@ -1,5 +1,6 @@
 /* main.c — the `noether` command: train / predict / eval on problem files and run
  * folders, and the built-in demo. */
+#include "operator/data.h"
 #include "pinn/bench.h"
 #include "pinn/demo.h"
 #include "pinn/run.h"
@@ -22,6 +23,7 @@ static void usage_main(FILE *f)
             "  eval DIR          recompute a run's errors against its (or another) reference\n"
             "  solve FILE        compute a problem's reference solution with the classical solvers\n"
             "  bench [NAME...]   train the problem catalogue and tabulate errors beside published ones\n"
+            "  data burgers|darcy  generate an operator-learning dataset with the classical solvers\n"
             "  demo burgers|ks   train the built-in PINN (no problem file) and report its error\n"
             "  version           print the version\n\n"
             "Start with: noether train problems/burgers.yaml\n"
@@ -444,6 +446,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(argv[1], "solve")) return cmd_solve(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "data")) return nt_data_main(argc - 2, argv + 2);
     fprintf(stderr, "noether: unknown command '%s'\n\n", argv[1]);
     usage_main(stderr);
     return 2;
