@@ -314,7 +314,9 @@ static void test_spectral_references(void)
     CHECK(e < 1e-10);
     e = against_data("problems/allen_cahn.yaml", 0, "AC.csv", u, 1, &n);
     printf("  allen_cahn.yaml reference (its 2048 modes) vs AC.csv: rel L2 %.2e\n", e);
-    CHECK(e < 2e-5); /* the data itself is that far from converged (512 modes) */
+    /* the data itself is that far from converged (512 modes); relatively more at
+     * the early times the sanitizer run keeps (the kink of u0 is still sharp) */
+    CHECK(e < (nt_test_quick() ? 1e-4 : 2e-5));
 }
 
 /* The spectral references of the catalogue are converged: doubling the modes and
@@ -323,6 +325,8 @@ static void test_spectral_references(void)
  * solutions by ~2e-5, see test_spectral; nls.yaml uses 512 modes.) */
 static void converged(const char *problem, double tol)
 {
+    /* sanitizer run: t <= 0.02 only, where algebraic (kink) errors are larger */
+    if (nt_test_quick()) tol *= 10;
     nt_problem *p = malloc(sizeof *p);
     nt_pinn *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     CHECK_OK(nt_problem_load(p, problem));
