@@ -23,7 +23,8 @@ ifneq ($(shell pkg-config --exists $(EXT_PC) && echo yes),yes)
 $(error libyaml, libpng or fftw3 not found by pkg-config: run scripts/install-deps.sh (Debian: libyaml-dev libpng-dev libfftw3-dev))
 endif
 EXT_CFLAGS := $(shell pkg-config --cflags $(EXT_PC))
-EXT_LIBS := $(shell pkg-config --libs $(EXT_PC))
+# libfftw3_threads (same Debian package) for fftw_make_planner_thread_safe
+EXT_LIBS := $(shell pkg-config --libs $(EXT_PC)) -lfftw3_threads
 
 OPT ?= -O3 -march=x86-64-v3 -mtune=native -ffp-contract=fast
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation

@@ -13,28 +13,15 @@
 
 /* ---- FFTW planner lock --------------------------------------------------------
  *
- * libfftw3 (>= 3.3.6) exports fftw_set_planner_hooks(before, after): the
- * planner calls before() on entry to every plan creation and destruction and
- * after() on exit; libfftw3_threads' fftw_make_planner_thread_safe installs a
- * mutex this way. fftw3.h does not declare it, and we do not link
- * libfftw3_threads, so it is declared here, weak: on a libfftw3 without it the
- * address is NULL and nt_fftw_thread_safe reports 0. */
-typedef void (*nt_planner_hook)(void);
-extern void fftw_set_planner_hooks(nt_planner_hook before, nt_planner_hook after)
-    __attribute__((weak));
-
-static pthread_mutex_t planner_mutex = PTHREAD_MUTEX_INITIALIZER;
-static void planner_lock(void) { pthread_mutex_lock(&planner_mutex); }
-static void planner_unlock(void) { pthread_mutex_unlock(&planner_mutex); }
-
+ * fftw_make_planner_thread_safe (libfftw3_threads, declared in fftw3.h since
+ * 3.3.5) makes every plan creation and destruction in the process take FFTW's
+ * own lock. Called once. */
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 static int hooks_ok;
 static void install_hooks(void)
 {
-    if (fftw_set_planner_hooks) {
-        fftw_set_planner_hooks(planner_lock, planner_unlock);
-        hooks_ok = 1;
-    }
+    fftw_make_planner_thread_safe();
+    hooks_ok = 1;
 }
 
 int nt_fftw_thread_safe(void)

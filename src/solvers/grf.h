@@ -127,11 +127,8 @@ nt_status nt_grf_sample(const nt_grf *g, nt_rng *rng, double *out, double *coef)
 
 /* Makes FFTW's planner (plan creation and destruction, everywhere in the
  * process, nt_spectral_solve included) safe to call from several threads at
- * once by installing a mutex as FFTW's planner hooks (fftw_set_planner_hooks,
- * the mechanism behind fftw_make_planner_thread_safe, exported by libfftw3
- * >= 3.3.6 but not declared in fftw3.h). Idempotent, itself thread-safe.
- * Returns 1 when the planner is thread-safe, 0 when this libfftw3 lacks the
- * hook (then callers must serialize planning themselves). */
+ * once, with fftw_make_planner_thread_safe from libfftw3_threads. Idempotent,
+ * itself thread-safe. Returns 1. */
 int nt_fftw_thread_safe(void);
 
 #endif
