@@ -346,6 +346,80 @@ nt_tensor *nt_mlp_jet(const nt_mlp *m, nt_tape *t, const nt_jet_spec *s, nt_tens
 double nt_mlp_jet_flops(const nt_mlp *m, int64_t n, int n_streams);
 
 /* ------------------------------------------------------------------------------ */
+/* PINN networks (issue #5, src/nn/net.c): input embeddings, modified MLP, random   */
+/* weight factorization. Every piece has a plain and a jet (Taylor-mode) forward.   */
+/*
+ * The input x (n × in_dim) passes through, in this order:
+ *   1. an exact periodic embedding (Dong & Ni 2021): every input d with period[d] > 0
+ *      is replaced by cos(2πk·x_d/period[d]), sin(2πk·x_d/period[d]), k = 1..harmonics[d]
+ *      (the other inputs pass unchanged); the output is exactly period[d]-periodic in x_d;
+ *   2. random Fourier features (Tancik et al. 2020; Wang, Wang & Perdikaris 2021):
+ *      e -> [cos(2π·B·e), sin(2π·B·e)], B (features × dim e) ~ N(0, scale²), fixed;
+ *   3. the trunk: NT_NET_MLP (nt_mlp's layers) or NT_NET_MODIFIED_MLP (Wang, Teng &
+ *      Perdikaris 2021): U = σ(X·W_u + b_u), V = σ(X·W_v + b_v), H_1 = σ(X·W_1 + b_1),
+ *      Z_k = σ(H_k·W_{k+1} + b_{k+1}), H_{k+1} = (1 − Z_k)⊙U + Z_k⊙V for k = 1..depth−1,
+ *      out = H_depth·W_out + b_out (depth hidden layers H, depth ≥ 2);
+ *   4. with rwf, every dense layer of the trunk is W = diag(exp(s))·V (Wang et al. 2022,
+ *      one factor per output unit): s ~ N(rwf_mu, rwf_sigma²) and V = W0/exp(s) at
+ *      initialization (W0 Glorot), s and V trained.
+ * The embedding matrices are not parameters: they are drawn from the rng at init
+ * (B first, then the trunk's weights), so the same seed rebuilds them. A plain MLP
+ * (no embedding, no rwf) is exactly nt_mlp: same parameters in the same order, same
+ * random draws, same arithmetic. */
+
+typedef enum nt_net_type { NT_NET_MLP = 0, NT_NET_MODIFIED_MLP } nt_net_type;
+
+#define NT_NET_MAX_DEPTH 60
+#define NT_NET_MAX_HARMONICS 64
+#define NT_NET_MAX_FEATURES 4096
+
+typedef struct nt_net_config {
+    nt_net_type type;
+    int in_dim, out_dim, width, depth;   /* depth: hidden layers (1..60; ≥ 2 modified) */
+    nt_act act;
+    nt_init init;
+    double period[NT_JET_MAX_DIM];       /* > 0: periodic embedding of that input */
+    int harmonics[NT_JET_MAX_DIM];       /* k = 1..harmonics (≥ 1 where period > 0) */
+    int fourier_features;                /* rows of B; 0 = no Fourier features */
+    double fourier_scale;                /* standard deviation of B's entries */
+    int rwf;                             /* 1 = random weight factorization */
+    double rwf_mu, rwf_sigma;
+} nt_net_config;
+
+#define NT_NET_MAX_LAYERS (NT_NET_MAX_DEPTH + 3)
+
+typedef struct nt_net_dense {
+    nt_tensor *W;   /* (out × in): W itself, or V with rwf */
+    nt_tensor *s;   /* (out × 1) log-scales with rwf, else NULL */
+    nt_tensor *b;   /* (1 × out) */
+} nt_net_dense;
+
+typedef struct nt_net {
+    nt_net_config cfg;
+    int plain;                 /* no rwf and type mlp: the trunk is `mlp` */
+    nt_mlp mlp;
+    int n_dense;               /* modified: U, V, H_1, gates..., out; mlp+rwf: layers */
+    nt_net_dense dense[NT_NET_MAX_LAYERS];
+    int embed_dim;             /* trunk input width */
+    int n_per, n_pass;         /* periodic rows (Σ harmonics), passed-through inputs */
+    nt_tensor per_A, pass_P;   /* fixed (n_per × in_dim) angular frequencies, (n_pass × in_dim) selection */
+    nt_tensor ff_B;            /* fixed (features × periodic output) = 2π·B */
+} nt_net;
+
+/* Number of scalars nt_net_init adds to a parameter block. */
+int64_t nt_net_param_count(const nt_net_config *cfg);
+/* A configuration with no embedding and no rwf (plain MLP). */
+nt_net_config nt_net_config_default(int in_dim, int out_dim, int width, int depth, nt_act act);
+/* NT_ERR_ARG for a bad config (the message names the field) or a full block;
+ * NT_ERR_NOMEM. The parameter block's dtype is the network's. */
+nt_status nt_net_init(nt_net *m, const nt_net_config *cfg, nt_params *p, nt_rng *rng);
+void nt_net_free(nt_net *m);
+/* Plain forward: x (n × in_dim) -> (n × out_dim). */
+nt_tensor *nt_net_forward(const nt_net *m, nt_tape *t, nt_tensor *x);
+/* Jet forward: input jet (S·n × in_dim) -> output jet (S·n × out_dim). */
+nt_tensor *nt_net_jet(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *jet);
+
+/* ------------------------------------------------------------------------------ */
 /* Neural operators (issue #6): spectral convolution, FNO, DeepONet, relative L2    */
 /*
  * Grid layout ("channels last"): a batch of fields with C channels on an sx × sy grid

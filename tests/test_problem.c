@@ -430,7 +430,7 @@ static void test_syntax_and_keys(void)
                  "unknown key 'modle' in the problem (did you mean 'model'?; allowed: name, domain,");
     EXPECT_ERROR(HEAD BODY "frobnicate: 1\n", "8:1", "unknown key 'frobnicate' in the problem (allowed: name,");
     EXPECT_ERROR(HEAD BODY "model: {type: mlp, widht: 3}\n", "8:20",
-                 "unknown key 'widht' in model (did you mean 'width'?; allowed: type, width, depth, activation)");
+                 "unknown key 'widht' in model (did you mean 'width'?; allowed: type, width, depth, activation,");
     EXPECT_ERROR(HEAD BODY "train:\n  seed: 1\n  point: 100\n", "10:3", "unknown key 'point' in train (did you mean 'points'?");
     EXPECT_ERROR(HEAD BODY "train:\n  stages:\n    - {optimizer: adam, step: 3}\n", "10:25",
                  "unknown key 'step' in stage (did you mean 'steps'?; allowed: optimizer, steps, lr,");

@@ -407,12 +407,26 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
     m->dtype = p->dtype;
     int D = p->env.n_vars, F = p->env.n_fields;
     nt_rng_init(&m->rng, p->seed);
-    int64_t np = (int64_t)p->width * (p->width + 1) * (p->depth + 1) + (int64_t)(D + F + 1) * (p->width + 1) +
-                 p->env.n_unknowns + 64;
+    for (int v = 0; v < D; v++) {
+        m->in_scale[v] = 2.0 / (p->hi[v] - p->lo[v]);
+        m->in_shift[v] = -(p->hi[v] + p->lo[v]) / (p->hi[v] - p->lo[v]);
+    }
+    /* the network sees normalized inputs: a period P becomes P·in_scale */
+    nt_net_config nc = nt_net_config_default(D, F, p->width, p->depth, p->act);
+    nc.type = (nt_net_type)p->net_type;
+    for (int v = 0; v < D; v++) {
+        nc.period[v] = p->period[v] > 0 ? p->period[v] * m->in_scale[v] : 0;
+        nc.harmonics[v] = p->harmonics[v];
+    }
+    nc.fourier_features = p->fourier_features;
+    nc.fourier_scale = p->fourier_scale;
+    nc.rwf = p->rwf;
+    nc.rwf_mu = p->rwf_mu;
+    nc.rwf_sigma = p->rwf_sigma;
+    int64_t np = nt_net_param_count(&nc) + p->env.n_unknowns + 64;
     nt_status st = nt_params_init(&m->params, p->dtype, np);
     if (st) return st;
-    nt_mlp_config mc = {D, F, p->width, p->depth, p->act, NT_INIT_GLOROT_NORMAL};
-    if ((st = nt_mlp_init(&m->mlp, &mc, &m->params, &m->rng))) goto fail;
+    if ((st = nt_net_init(&m->net, &nc, &m->params, &m->rng))) goto fail;
     for (int k = 0; k < p->env.n_unknowns; k++) {
         m->unk[k] = nt_params_add(&m->params, p->env.unknowns[k], 1, 1);
         if (!m->unk[k]) {
@@ -420,10 +434,6 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
             goto fail;
         }
         nt_tensor_set(m->unk[k], 0, p->unknown_log[k] ? log(p->unknown_init[k]) : p->unknown_init[k]);
-    }
-    for (int v = 0; v < D; v++) {
-        m->in_scale[v] = 2.0 / (p->hi[v] - p->lo[v]);
-        m->in_shift[v] = -(p->hi[v] + p->lo[v]) / (p->hi[v] - p->lo[v]);
     }
     if ((st = build_specs(m))) goto fail;
     if ((st = nt_tape_init(&m->tape, 0))) goto fail;
@@ -466,6 +476,7 @@ void nt_pinn_free(nt_pinn *m)
     nt_jet_spec_free(&m->rspec);
     nt_jet_spec_free(&m->cspec);
     nt_params_free(&m->params);
+    nt_net_free(&m->net);
     free(m->x_res);
     free(m->x_cond);
     free(m->cond_nrm);
@@ -572,7 +583,7 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
     if (p->n_cond) {
         int64_t N = m->n_cond_pts;
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, N, D, m->x_cond);
-        nt_tensor *jet = nt_mlp_jet(&m->mlp, t, &m->cspec, normalize(m, nt_jet_input(t, &m->cspec, x), N));
+        nt_tensor *jet = nt_net_jet(&m->net, t, &m->cspec, normalize(m, nt_jet_input(t, &m->cspec, x), N));
         NT_ASSERT(jet != NULL, nt_error_msg());
         for (int c = 0; c < p->n_cond; c++, T++) {
             const nt_condition *cd = &p->cond[c];
@@ -618,7 +629,7 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
     }
     if (m->n_data) {
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, m->n_data, D, m->x_data);
-        nt_tensor *u = nt_mlp_forward(&m->mlp, t, normalize(m, x, m->n_data));
+        nt_tensor *u = nt_net_forward(&m->net, t, normalize(m, x, m->n_data));
         nt_tensor *ld = NULL;
         for (int f = 0; f < F; f++) {
             if (!(m->u_data[f] == m->u_data[f])) continue; /* field not observed */
@@ -647,7 +658,7 @@ double nt_pinn_loss(nt_pinn *m, int want_grad)
         nt_tape_reset(t);
         t->grad_enabled = want_grad;
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, cm, D, m->x_res + i0 * D);
-        nt_tensor *jet = nt_mlp_jet(&m->mlp, t, &m->rspec, normalize(m, nt_jet_input(t, &m->rspec, x), cm));
+        nt_tensor *jet = nt_net_jet(&m->net, t, &m->rspec, normalize(m, nt_jet_input(t, &m->rspec, x), cm));
         NT_ASSERT(jet != NULL, nt_error_msg());
         field_ctx fc = {m, t, &m->rspec, jet, cm, 0, cm, D, -1, 1, NULL, NULL, 0};
         nt_expr_bind b;
@@ -691,7 +702,7 @@ nt_status nt_pinn_predict(nt_pinn *m, const double *x, int64_t n, double *out)
         nt_tape_reset(t);
         t->grad_enabled = 0;
         nt_tensor *xt = nt_tensor_from_f64(t, m->dtype, cm, D, x + i0 * D);
-        nt_tensor *u = xt ? nt_mlp_forward(&m->mlp, t, normalize(m, xt, cm)) : NULL;
+        nt_tensor *u = xt ? nt_net_forward(&m->net, t, normalize(m, xt, cm)) : NULL;
         t->grad_enabled = 1;
         if (!u) return NT_ERR_NOMEM;
         for (int64_t i = 0; i < cm * F; i++) out[i0 * F + i] = nt_tensor_get(u, i);

@@ -12,7 +12,7 @@ typedef struct nt_pinn {
     const nt_problem *prob;
     nt_dtype dtype;
     nt_params params;               /* network weights, then the unknowns' θ */
-    nt_mlp mlp;
+    nt_net net;                     /* the network (nt_net: embeddings, mlp | modified_mlp, rwf) */
     nt_tensor *unk[NT_EXPR_MAX_UNKNOWNS]; /* θ (1 × 1); value = θ or exp(θ) */
     nt_jet_spec rspec;              /* derivative streams of the residuals */
     nt_jet_spec cspec;              /* derivative streams of the conditions */

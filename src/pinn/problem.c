@@ -600,17 +600,23 @@ static nt_status load_data(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     return NT_OK;
 }
 
+static nt_status const_expr(nt_problem *p, const nt_ydoc *d, const nt_ynode *x, const char *what, double *out);
+
+/* model: {type, width, depth, activation, fourier, periodic, rwf} (docs/problem-files.md,
+ * "Architectures"); the network is built by nt_net_init in pinn.c. */
 static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
-    static const char *keys[] = {"type", "width", "depth", "activation", NULL};
+    static const char *keys[] = {"type", "width", "depth", "activation", "fourier", "periodic", "rwf", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "model");
     if (st) return st;
-    const nt_ynode *x;
+    const nt_ynode *x, *type = NULL;
     const char *s;
-    if ((x = nt_ynode_get(n, "type"))) {
+    if ((x = type = nt_ynode_get(n, "type"))) {
         if ((st = nt_yaml_str(d, x, "type", &s))) return st;
-        if (strcmp(s, "mlp")) return nt_yaml_error(d, x, "model type '%s' is not available (available: mlp)", s);
+        if (!strcmp(s, "mlp")) p->net_type = NT_NET_MLP;
+        else if (!strcmp(s, "modified_mlp")) p->net_type = NT_NET_MODIFIED_MLP;
+        else return nt_yaml_error(d, x, "model type '%s' is not available (available: mlp, modified_mlp)", s);
     }
     int64_t v;
     if ((x = nt_ynode_get(n, "width"))) {
@@ -621,10 +627,65 @@ static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
         if ((st = nt_yaml_int(d, x, "depth", 1, 60, &v))) return st;
         p->depth = (int)v;
     }
+    if (p->net_type == NT_NET_MODIFIED_MLP && p->depth < 2)
+        return nt_yaml_error(d, x ? x : type, "modified_mlp needs depth >= 2 (hidden layers; depth - 1 gates)");
     if ((x = nt_ynode_get(n, "activation"))) {
         if ((st = nt_yaml_str(d, x, "activation", &s))) return st;
         if (nt_act_parse(s, &p->act) != NT_OK || p->act == NT_ACT_IDENTITY)
             return nt_yaml_error(d, x, "unknown activation '%s' (tanh, sin, cos, sigmoid, gelu, swish, exp)", s);
+    }
+    const nt_ynode *b;
+    if ((b = nt_ynode_get(n, "fourier"))) {
+        static const char *fk[] = {"features", "scale", NULL};
+        if ((st = nt_yaml_check_keys(d, b, fk, "fourier"))) return st;
+        p->fourier_features = 128;
+        p->fourier_scale = 1.0;
+        if ((x = nt_ynode_get(b, "features"))) {
+            if ((st = nt_yaml_int(d, x, "features", 1, NT_NET_MAX_FEATURES, &v))) return st;
+            p->fourier_features = (int)v;
+        }
+        if ((x = nt_ynode_get(b, "scale"))) {
+            if ((st = nt_yaml_double(d, x, "scale", &p->fourier_scale))) return st;
+            if (!(p->fourier_scale > 0)) return nt_yaml_error(d, x, "fourier scale must be > 0");
+        }
+    }
+    if ((b = nt_ynode_get(n, "periodic"))) {
+        if (b->kind != NT_Y_MAP || b->n < 1)
+            return nt_yaml_error(d, b, "periodic must map variables to {period: P, harmonics: K}, e.g. {x: {period: 2}}");
+        for (int i = 0; i < b->n; i++) {
+            int var = -1;
+            for (int k = 0; k < p->env.n_vars; k++)
+                if (!strcmp(p->env.vars[k], b->keys[i])) var = k;
+            if (var < 0)
+                return nt_yaml_error_at(d, b->key_line[i], b->key_col[i], "periodic: '%s' is not a domain variable",
+                                        b->keys[i]);
+            const nt_ynode *e = b->items[i];
+            static const char *pk[] = {"period", "harmonics", NULL};
+            if ((st = nt_yaml_check_keys(d, e, pk, "a periodic embedding"))) return st;
+            if (!(x = nt_ynode_get(e, "period")))
+                return nt_yaml_error(d, e, "periodic embedding of '%s' needs 'period' (in the variable's units)", b->keys[i]);
+            double per;
+            if ((st = const_expr(p, d, x, "period", &per))) return st;
+            if (!(per > 0)) return nt_yaml_error(d, x, "period must be > 0");
+            p->period[var] = per;
+            p->harmonics[var] = 1;
+            if ((x = nt_ynode_get(e, "harmonics"))) {
+                if ((st = nt_yaml_int(d, x, "harmonics", 1, NT_NET_MAX_HARMONICS, &v))) return st;
+                p->harmonics[var] = (int)v;
+            }
+        }
+    }
+    if ((b = nt_ynode_get(n, "rwf"))) {
+        static const char *rk[] = {"mu", "sigma", NULL};
+        if ((st = nt_yaml_check_keys(d, b, rk, "rwf"))) return st;
+        p->rwf = 1;
+        p->rwf_mu = 1.0;
+        p->rwf_sigma = 0.1;
+        if ((x = nt_ynode_get(b, "mu")) && (st = nt_yaml_double(d, x, "mu", &p->rwf_mu))) return st;
+        if ((x = nt_ynode_get(b, "sigma"))) {
+            if ((st = nt_yaml_double(d, x, "sigma", &p->rwf_sigma))) return st;
+            if (!(p->rwf_sigma >= 0)) return nt_yaml_error(d, x, "rwf sigma must be >= 0");
+        }
     }
     return NT_OK;
 }

@@ -110,6 +110,14 @@ typedef struct nt_problem {
     /* model */
     int width, depth;
     nt_act act;
+    int net_type;                /* nt_net_type: mlp or modified_mlp */
+    double period[NT_EXPR_MAX_VARS];   /* exact periodic embedding: period in problem
+                                          units (0 = the variable is not embedded) */
+    int harmonics[NT_EXPR_MAX_VARS];
+    int fourier_features;        /* random Fourier features: rows of B (0 = none) */
+    double fourier_scale;
+    int rwf;                     /* random weight factorization */
+    double rwf_mu, rwf_sigma;
 
     /* training */
     nt_dtype dtype;
