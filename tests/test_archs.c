@@ -650,9 +650,32 @@ static double train_poisson(const char *model, int adam, int lbfgs, double *secs
     return e;
 }
 
+/* Fourier features make the high-frequency solution learnable: with them the error
+ * falls to a few 1e-3, while the plain MLP of the same width and depth, trained the
+ * same way, stays off by O(1) (it fits the PDE's low-frequency part and misses the
+ * boundary values). Seed 3; over seeds 1-4 the Fourier runs gave 2.7e-3 .. 5.9e-3 and
+ * the plain ones 0.9 .. 12. */
 static void test_fourier_trains(void)
 {
-    (void)train_poisson;
+    int quick = nt_test_quick();
+    int adam = quick ? 400 : 1000, lbfgs = quick ? 300 : 1000;
+    int threads = nt_threads_get();
+    nt_threads_set(1);
+    double tp, tf, tr;
+    double ep = train_poisson("model: {width: 32, depth: 2}\n", adam, lbfgs, &tp);
+    double ef = train_poisson("model: {width: 32, depth: 2, fourier: {features: 32, scale: 1}}\n", adam, lbfgs, &tf);
+    printf("    -u'' = f, u = sin(8 pi x), 1-32x2-1 tanh, Adam %d + L-BFGS %d: plain MLP %.3e (%.1f s), "
+           "Fourier features %.3e (%.1f s)\n", adam, lbfgs, ep, tp, ef, tf);
+    CHECK(ef < (quick ? 0.1 : 1.5e-2));
+    CHECK(ep > 0.3);
+    CHECK(ep > 10 * ef);
+    if (!quick) {
+        double er = train_poisson("model: {width: 32, depth: 2, fourier: {features: 32, scale: 1}, rwf: {}}\n", adam,
+                                  lbfgs, &tr);
+        printf("    Fourier features + rwf %.3e (%.1f s)\n", er, tr);
+        CHECK(er < 1.5e-2);
+    }
+    nt_threads_set(threads);
 }
 
 int main(void)
