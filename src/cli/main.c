@@ -1,6 +1,7 @@
 /* main.c — the `noether` command: train / predict / eval on problem files and run
  * folders, and the built-in demo. */
 #include "operator/data.h"
+#include "operator/train.h"
 #include "pinn/bench.h"
 #include "pinn/demo.h"
 #include "pinn/run.h"
@@ -18,8 +19,10 @@ static void usage_main(FILE *f)
             "noether %s — physics-informed neural networks in C\n\n"
             "usage: noether <command> [options]\n\n"
             "commands:\n"
-            "  train FILE        train a PINN from a YAML problem file; writes a run folder\n"
-            "  predict DIR       evaluate a trained run at the points of a CSV file\n"
+            "  train FILE        train a PINN (or a neural operator: FNO, DeepONet) from a YAML\n"
+            "                    problem file; writes a run folder\n"
+            "  predict DIR       evaluate a trained run at the points of a CSV file (operator\n"
+            "                    runs: on the input functions of a .npy file)\n"
             "  eval DIR          recompute a run's errors against its (or another) reference\n"
             "  solve FILE        compute a problem's reference solution with the classical solvers\n"
             "  bench [NAME...]   train the problem catalogue and tabulate errors beside published ones\n"
@@ -193,7 +196,10 @@ static void usage_train(FILE *f)
             "Trains the PINN described by the problem file and writes the run folder:\n"
             "problem.yaml (as used), checkpoint.ntc, history.csv, predictions.csv,\n"
             "summary.json, solution.png, loss.png. Ctrl-C saves a checkpoint and stops;\n"
-            "--resume continues it and gives the same result as an uninterrupted run.\n\n"
+            "--resume continues it and gives the same result as an uninterrupted run.\n"
+            "A file with a top-level 'operator:' key trains a neural operator (FNO or\n"
+            "DeepONet) on a dataset instead (docs/operators.md); --stop-after then counts\n"
+            "mini-batches.\n\n"
             "options:\n"
             "  --out DIR          run folder (default runs/<problem name>, or -2, -3, ...\n"
             "                     when taken; an earlier run is never overwritten)\n"
@@ -269,21 +275,26 @@ static int cmd_train(int argc, char **argv)
         fprintf(stderr, "noether train: no problem file given (see noether train --help)\n");
         return 2;
     }
+    if (o.resume_dir ? nt_op_is_operator_run(o.resume_dir) : nt_op_is_operator_file(o.problem)) return nt_op_train(&o);
     return nt_run_train(&o);
 }
 
 static void usage_predict(FILE *f)
 {
     fprintf(f,
-            "usage: noether predict DIR --points IN.csv [--out OUT.csv]\n\n"
+            "usage: noether predict DIR --points IN.csv [--out OUT.csv]\n"
+            "       noether predict DIR --inputs IN.npy [--out OUT.npy]   (operator runs)\n\n"
             "Evaluates the model of the run folder DIR at the points of IN.csv (one column\n"
             "per domain variable, named like them) and writes the points with one column per\n"
-            "field to OUT.csv (default: standard output).\n");
+            "field to OUT.csv (default: standard output).\n"
+            "For an operator run (FNO, DeepONet), IN.npy holds input functions on a grid:\n"
+            "[N, s] or [s] in 1-D, [N, s, s] or [s, s] in 2-D; the predictions are written\n"
+            "as float64 with the same shape to OUT.npy (default: IN.pred.npy).\n");
 }
 
 static int cmd_predict(int argc, char **argv)
 {
-    const char *dir = NULL, *in = NULL, *out = NULL;
+    const char *dir = NULL, *in = NULL, *out = NULL, *inputs = NULL;
     if (argc < 1) {
         usage_predict(stderr);
         return 2;
@@ -294,8 +305,20 @@ static int cmd_predict(int argc, char **argv)
         if (a[0] != '-') { dir = a; continue; }
         if (i + 1 >= argc) { fprintf(stderr, "noether predict: missing value for '%s'\n", a); return 2; }
         if (!strcmp(a, "--points")) in = argv[++i];
+        else if (!strcmp(a, "--inputs")) inputs = argv[++i];
         else if (!strcmp(a, "--out")) out = argv[++i];
         else { fprintf(stderr, "noether predict: unknown option '%s' (see noether predict --help)\n", a); return 2; }
+    }
+    if (dir && nt_op_is_operator_run(dir)) {
+        if (!inputs || in) {
+            fprintf(stderr, "noether predict: %s is an operator run: give its input functions with --inputs IN.npy\n", dir);
+            return 2;
+        }
+        return nt_op_predict(dir, inputs, out);
+    }
+    if (inputs) {
+        fprintf(stderr, "noether predict: --inputs is for operator runs; %s is not one (use --points IN.csv)\n", dir ? dir : "the folder");
+        return 2;
     }
     if (!dir || !in) {
         fprintf(stderr, "noether predict: needs a run folder and --points IN.csv\n");
