@@ -17,6 +17,7 @@
 #include "io/ckpt.h"
 #include "io/npy.h"
 #include "operator/data.h"
+#include "operator/train.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -251,7 +252,7 @@ static void test_fno_end_to_end(void)
     }
     /* the run folder */
     const char *files[] = {"fno/problem.yaml", "fno/checkpoint.ntc", "fno/history.csv", "fno/summary.json", "fno/test_pred.npy",
-                           "fno/loss.png", "fno/sample_0.png", "fno/sample_0_error.png", "fno/sample_1.png"};
+                           "fno/loss.png", "fno/sample_0.png", "fno/sample_0_error.png", "fno/sample_0_input.png", "fno/sample_1.png"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (!exists(P(files[i]))) nt_test_fail(__FILE__, __LINE__, "missing %s", files[i]);
     CHECK(!exists(P("fno/sample_2.png")));
@@ -560,6 +561,28 @@ static void test_divergence(void)
     }
 }
 
+/* The shipped operator files load (without touching their datasets) with the paper's
+ * settings. */
+static void test_shipped_files(void)
+{
+    nt_op_problem *p = malloc(sizeof *p);
+    CHECK_OK(nt_op_problem_load(p, "problems/operators/fno_burgers.yaml"));
+    CHECK(p->kind == NT_OP_FNO && p->width == 64 && p->modes1 == 16 && p->layers == 4 && p->n_train == 1000 && p->n_test == 200);
+    CHECK(p->generate && !p->gen_darcy && p->gen_b.n == 1200 && p->gen_b.res == 1024 && p->gen_b.fine == 8192);
+    CHECK(p->epochs == 500 && p->batch == 20 && p->lr == 1e-3 && p->decay_rate == 0.5 && p->decay_every == 100);
+    CHECK(strstr(p->data_dir, "problems/operators/../../data/burgers") != NULL);
+    CHECK(nt_op_is_operator_file("problems/operators/fno_burgers.yaml"));
+    CHECK(!nt_op_is_operator_file("problems/burgers.yaml"));
+    CHECK_OK(nt_op_problem_load(p, "problems/operators/fno_burgers_s256.yaml"));
+    CHECK(p->kind == NT_OP_FNO && p->subsample == 4 && p->gen_b.res == 1024);
+    CHECK_OK(nt_op_problem_load(p, "problems/operators/fno_darcy.yaml"));
+    CHECK(p->kind == NT_OP_FNO && p->dim == 2 && p->width == 32 && p->modes1 == 12 && p->modes2 == 0);
+    CHECK(p->generate && p->gen_darcy && p->gen_d.res == 85 && p->gen_d.fine == 421 && p->gen_d.n == 1200);
+    CHECK_OK(nt_op_problem_load(p, "problems/operators/deeponet_burgers.yaml"));
+    CHECK(p->kind == NT_OP_DEEPONET && p->subsample == 8 && p->p == 128);
+    free(p);
+}
+
 int main(void)
 {
     g_quick = nt_test_quick();
@@ -574,6 +597,7 @@ int main(void)
     RUN(test_bad_files);
     RUN(test_deeponet);
     RUN(test_divergence);
+    RUN(test_shipped_files);
     int rc = nt_test_finish();
     if (rc == 0) {
         char cmd[300];
