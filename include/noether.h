@@ -406,7 +406,7 @@ typedef struct nt_net {
     nt_tensor ff_B;            /* fixed (features × periodic output) = 2π·B */
 } nt_net;
 
-/* Number of scalars nt_net_init adds to a parameter block. */
+/* Number of scalars nt_net_init adds to a parameter block (0 for an invalid config). */
 int64_t nt_net_param_count(const nt_net_config *cfg);
 /* A configuration with no embedding and no rwf (plain MLP). */
 nt_net_config nt_net_config_default(int in_dim, int out_dim, int width, int depth, nt_act act);
