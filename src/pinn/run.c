@@ -654,8 +654,10 @@ static int write_summary(run *r, const char *status, const double *errs, double 
     fprintf(f, ",\n  \"status\": \"%s\",\n  \"noether_version\": \"%s\",\n", status, NT_VERSION_STRING);
     fprintf(f, "  \"dtype\": \"%s\",\n  \"threads\": %d,\n  \"seed\": %llu,\n", nt_dtype_name(p->dtype), nt_threads_get(),
             (unsigned long long)p->seed);
-    fprintf(f, "  \"model\": {\"type\": \"mlp\", \"width\": %d, \"depth\": %d, \"activation\": \"%s\", \"parameters\": %lld},\n",
-            p->width, p->depth, nt_act_name(p->act), (long long)m->params.n);
+    fprintf(f, "  \"model\": {\"type\": \"%s\", \"width\": %d, \"depth\": %d, \"activation\": \"%s\", \"fourier_features\": %d, "
+               "\"rwf\": %s, \"parameters\": %lld},\n",
+            p->net_type == NT_NET_MODIFIED_MLP ? "modified_mlp" : "mlp", p->width, p->depth, nt_act_name(p->act),
+            p->fourier_features, p->rwf ? "true" : "false", (long long)m->params.n);
     fprintf(f, "  \"steps\": %lld,\n  \"adam_steps\": %lld,\n  \"lbfgs_iterations\": %lld,\n  \"loss_evaluations\": %lld,\n",
             (long long)r->meta.global_step, (long long)adam, (long long)lbfgs, (long long)r->meta.n_evals);
     fprintf(f, "  \"train_seconds\": ");
@@ -883,8 +885,8 @@ int nt_run_train(const nt_run_opts *o)
     r->last_err = NAN;
     {
         char buf[NT_PROB_PATH + 64];
-        fprintf(stderr, "noether %s: %s — MLP %d-%dx%d-%d %s, %s, %lld residual points, %d threads%s\n", NT_VERSION_STRING,
-                p->name, p->env.n_vars, p->width, p->depth, p->env.n_fields, nt_act_name(p->act), nt_dtype_name(p->dtype),
+        fprintf(stderr, "noether %s: %s — %s %d-%dx%d-%d %s, %s, %lld residual points, %d threads%s\n", NT_VERSION_STRING,
+                p->name, p->net_type == NT_NET_MODIFIED_MLP ? "modified MLP" : "MLP", p->env.n_vars, p->width, p->depth, p->env.n_fields, nt_act_name(p->act), nt_dtype_name(p->dtype),
                 (long long)m->n_res, nt_threads_get(), o->resume_dir ? " (resumed)" : "");
         fprintf(stderr, "reference: %s; run folder: %s\n", ref_desc(p, buf, sizeof buf), r->dir);
     }
