@@ -19,11 +19,14 @@
 #include "operator/data.h"
 #include "operator/train.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char g_tmp[256];
@@ -377,6 +380,48 @@ static void test_resume_bit_identical(void)
     CHECK(a && b && num_in(a, "\"test_rel_l2\": ") == num_in(b, "\"test_rel_l2\": "));
     free(a);
     free(b);
+
+    /* a real Ctrl-C at an arbitrary moment (once the first checkpoint interval has
+     * passed), then --resume: the same parameters again */
+    char log[1024], out[1024], yaml[1024];
+    snprintf(log, sizeof log, "%s", P("sig.log"));
+    snprintf(out, sizeof out, "%s", P("fno_sig"));
+    snprintf(yaml, sizeof yaml, "%s", P("fno.yaml"));
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(bin(), bin(), "train", yaml, "--out", out, "--threads", "2", "--progress", "lines", (char *)NULL);
+        _exit(127);
+    }
+    CHECK(pid > 0);
+    if (pid <= 0) return;
+    int waited = 0, status = 0;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    while (waited < 6000 && !exists(P("fno_sig/history.csv"))) {
+        nanosleep(&ts, NULL);
+        waited++;
+    }
+    kill(pid, SIGINT);
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        printf("  the run finished before the signal arrived; Ctrl-C not exercised\n");
+        return;
+    }
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130);
+    char *lg = read_text(log);
+    CHECK(lg && strstr(lg, "checkpoint saved"));
+    free(lg);
+    CHECK(run("train --resume %s --threads 2 --progress lines", P("fno_sig")) == 0);
+    p1 = section(P("fno/checkpoint.ntc"), "params", &b1);
+    p2 = section(P("fno_sig/checkpoint.ntc"), "params", &b2);
+    CHECK(p1 && p2 && b1 == b2 && memcmp(p1, p2, b1) == 0);
+    free(p1);
+    free(p2);
 }
 
 static void test_predict(void)

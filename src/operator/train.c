@@ -1189,7 +1189,8 @@ static void show_progress(oprun *r, double loss, int final_line)
     fflush(stderr);
 }
 
-static void log_epoch(oprun *r)
+/* One line per logged epoch; test is NaN when the test set was not evaluated. */
+static void log_epoch(oprun *r, double test_now)
 {
     const nt_op_problem *p = &r->prob;
     int64_t nb = (p->n_train + p->batch - 1) / p->batch;
@@ -1198,7 +1199,7 @@ static void log_epoch(oprun *r)
     int64_t left = (p->epochs - r->meta.epoch) * nb - r->meta.step_in_epoch;
     char eta[32], test[64] = "";
     fmt_hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
-    if (isfinite(r->last_test)) snprintf(test, sizeof test, "  test rel L2 %.4e", r->last_test);
+    if (isfinite(test_now)) snprintf(test, sizeof test, "  test rel L2 %.4e", test_now);
     fprintf(stderr, "%sepoch %lld/%lld  train rel L2 %.4e%s  lr %.2e  %.2f s/epoch  ETA %s\n", r->progress_bar ? "\r\033[K" : "",
             (long long)r->meta.epoch, (long long)p->epochs, r->last_train, test, r->lr, rate > 0 ? (double)nb / rate : 0.0, eta);
     fflush(stderr);
@@ -1895,7 +1896,7 @@ int nt_op_train(const nt_run_opts *o)
             t_train0 += nt_time_now() - te0; /* evaluation is not training time */
         }
         hist_add(r, r->last_train, test);
-        if (p->log_every > 0 && r->meta.epoch % p->log_every == 0) log_epoch(r);
+        if (p->log_every > 0 && r->meta.epoch % p->log_every == 0) log_epoch(r, test);
         if (r->meta.epoch % p->checkpoint_every == 0 || r->meta.epoch == p->epochs) {
             if (ckpt_save(r)) fprintf(stderr, "\nnoether: warning: checkpoint not written: %s\n", nt_error_msg());
             else write_history(r);
