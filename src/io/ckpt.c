@@ -131,8 +131,7 @@ static void wr(wstate *s, const void *p, size_t n)
     }
 }
 
-/* Best effort: makes the rename durable. */
-static void sync_dir_of(const char *path)
+void nt_sync_dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char *dir;
@@ -222,7 +221,7 @@ nt_status nt_ckpt_write(nt_ckpt_writer *w, const char *path)
         return st;
     }
     free(tmp);
-    sync_dir_of(path);
+    nt_sync_dir_of(path);
     return NT_OK;
 }
 

@@ -72,4 +72,8 @@ nt_status nt_ckpt_read(nt_ckpt *c, const char *path);
 const void *nt_ckpt_find(const nt_ckpt *c, const char *name, size_t *bytes);
 void nt_ckpt_free(nt_ckpt *c);
 
+/* Best effort: fsyncs the directory holding path, so a rename into it is durable
+ * (used by every atomic writer: checkpoints, NPY files). */
+void nt_sync_dir_of(const char *path);
+
 #endif

@@ -1,5 +1,6 @@
 /* npy.c — NumPy .npy writer (format 1.0, atomic) and validating reader. */
 #include "io/npy.h"
+#include "io/ckpt.h"
 
 #include "core/internal.h"
 
@@ -86,26 +87,6 @@ size_t nt_npy_header(char *buf, size_t cap, nt_dtype dtype, int ndim, const int6
     return total;
 }
 
-/* Best effort: makes the rename durable. */
-static void sync_dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash)
-        dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
-    else
-        dir = strndup(path, (size_t)(slash - path));
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 nt_status nt_npy_write(const char *path, nt_dtype dtype, int ndim, const int64_t *shape,
                        const void *data)
 {
@@ -161,7 +142,7 @@ nt_status nt_npy_write(const char *path, nt_dtype dtype, int ndim, const int64_t
         return st;
     }
     free(tmp);
-    sync_dir_of(path);
+    nt_sync_dir_of(path);
     return NT_OK;
 }
 
