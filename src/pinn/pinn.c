@@ -511,6 +511,20 @@ static nt_tensor *normalize(nt_pinn *m, nt_tensor *x, int64_t value_rows)
     return nt_linear(t, x, Wt, bt, value_rows);
 }
 
+/* The fields' jet at the points whose input jet (problem coordinates, S·n × D) is
+ * xjet: the network's output, then the problem's output transform (hard
+ * constraints) when it has one. */
+static nt_tensor *out_jet(nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, int64_t n)
+{
+    return nt_net_jet(&m->net, &m->tape, s, normalize(m, xjet, n));
+}
+
+/* The fields at the points x (n × D, problem coordinates), as out_jet's value stream. */
+static nt_tensor *out_fwd(nt_pinn *m, nt_tensor *x, int64_t n)
+{
+    return nt_net_forward(&m->net, &m->tape, normalize(m, x, n));
+}
+
 /* Field callback: rows [r0, r0 + n) of a stacked jet with N rows per stream. */
 typedef struct field_ctx {
     nt_pinn *m;
@@ -583,7 +597,7 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
     if (p->n_cond) {
         int64_t N = m->n_cond_pts;
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, N, D, m->x_cond);
-        nt_tensor *jet = nt_net_jet(&m->net, t, &m->cspec, normalize(m, nt_jet_input(t, &m->cspec, x), N));
+        nt_tensor *jet = out_jet(m, &m->cspec, nt_jet_input(t, &m->cspec, x), N);
         NT_ASSERT(jet != NULL, nt_error_msg());
         for (int c = 0; c < p->n_cond; c++, T++) {
             const nt_condition *cd = &p->cond[c];
@@ -629,7 +643,7 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
     }
     if (m->n_data) {
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, m->n_data, D, m->x_data);
-        nt_tensor *u = nt_net_forward(&m->net, t, normalize(m, x, m->n_data));
+        nt_tensor *u = out_fwd(m, x, m->n_data);
         nt_tensor *ld = NULL;
         for (int f = 0; f < F; f++) {
             if (!(m->u_data[f] == m->u_data[f])) continue; /* field not observed */
@@ -658,7 +672,7 @@ double nt_pinn_loss(nt_pinn *m, int want_grad)
         nt_tape_reset(t);
         t->grad_enabled = want_grad;
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, cm, D, m->x_res + i0 * D);
-        nt_tensor *jet = nt_net_jet(&m->net, t, &m->rspec, normalize(m, nt_jet_input(t, &m->rspec, x), cm));
+        nt_tensor *jet = out_jet(m, &m->rspec, nt_jet_input(t, &m->rspec, x), cm);
         NT_ASSERT(jet != NULL, nt_error_msg());
         field_ctx fc = {m, t, &m->rspec, jet, cm, 0, cm, D, -1, 1, NULL, NULL, 0};
         nt_expr_bind b;
@@ -702,7 +716,7 @@ nt_status nt_pinn_predict(nt_pinn *m, const double *x, int64_t n, double *out)
         nt_tape_reset(t);
         t->grad_enabled = 0;
         nt_tensor *xt = nt_tensor_from_f64(t, m->dtype, cm, D, x + i0 * D);
-        nt_tensor *u = xt ? nt_net_forward(&m->net, t, normalize(m, xt, cm)) : NULL;
+        nt_tensor *u = xt ? out_fwd(m, xt, cm) : NULL;
         t->grad_enabled = 1;
         if (!u) return NT_ERR_NOMEM;
         for (int64_t i = 0; i < cm * F; i++) out[i0 * F + i] = nt_tensor_get(u, i);
