@@ -74,9 +74,17 @@ static nt_status check_burgers(const nt_data_burgers_config *c, int need_n)
     if (!finite_pos(c->nu)) return nt_set_error(NT_ERR_ARG, "burgers data: nu must be finite and > 0");
     if (!finite_pos(c->t_end)) return nt_set_error(NT_ERR_ARG, "burgers data: t_end must be finite and > 0");
     if (!finite_pos(c->dt)) return nt_set_error(NT_ERR_ARG, "burgers data: dt must be finite and > 0");
+    if (!finite_pos(c->sigma) || !finite_pos(c->tau) || !finite_pos(c->alpha))
+        return nt_set_error(NT_ERR_ARG, "burgers data: the GRF's sigma, tau and alpha must be finite and > 0");
+    if (c->times == 1 || c->times < 0 || c->times > 100000)
+        return nt_set_error(NT_ERR_ARG, "burgers data: times must be 0 (u at t_end only) or in [2, 100000] (got %d)",
+                            c->times);
     if (c->threads < 1) return nt_set_error(NT_ERR_ARG, "burgers data: threads must be >= 1");
     return NT_OK;
 }
+
+/* Number of u snapshots per sample: 1 (t_end) or times. */
+static int burgers_snaps(const nt_data_burgers_config *c) { return c->times >= 2 ? c->times : 1; }
 
 static nt_status check_darcy(const nt_data_darcy_config *c, int need_n)
 {
@@ -131,8 +139,17 @@ static nt_status burgers_sample_with(const nt_data_burgers_config *c, const nt_g
     sc.c[0] = 1.0;
     sc.scheme = NT_SPEC_ETDRK4;
     sc.dealias = 0;
-    double t = c->t_end;
-    return nt_spectral_solve(&sc, u0, &t, 1, u1);
+    if (c->times < 2) {
+        double t = c->t_end;
+        return nt_spectral_solve(&sc, u0, &t, 1, u1);
+    }
+    double *ts = malloc((size_t)c->times * sizeof(double));
+    if (!ts) return nt_set_error(NT_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < c->times; k++) ts[k] = c->t_end * (double)k / (double)(c->times - 1);
+    ts[c->times - 1] = c->t_end;
+    st = nt_spectral_solve(&sc, u0, ts, c->times, u1);
+    free(ts);
+    return st;
 }
 
 static double const_f(const double *x, double t, void *ctx)
@@ -308,7 +325,8 @@ typedef struct job {
     const nt_data_darcy_config *dc;
     const nt_grf *g;
     int64_t n, fine_pts, res_pts;
-    double *A, *U;   /* n * res_pts each */
+    int snaps;       /* burgers: u snapshots per sample (1 or times) */
+    double *A, *U;   /* n * res_pts and n * snaps * res_pts */
     double *times;   /* n */
     int *iters;      /* n (darcy) */
 } job;
@@ -342,7 +360,7 @@ static nt_status run_job(job *jb, int threads, int parallel, int verbose, const 
 #pragma omp parallel num_threads(threads) if (parallel && threads > 1)
     {
         double *w0 = malloc((size_t)jb->fine_pts * sizeof(double));
-        double *w1 = malloc((size_t)jb->fine_pts * sizeof(double));
+        double *w1 = malloc((size_t)(jb->fine_pts * NT_MAX(jb->snaps, 1)) * sizeof(double));
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
@@ -371,7 +389,9 @@ static nt_status run_job(job *jb, int threads, int parallel, int verbose, const 
                     jb->iters[i] = info.iters;
                 } else {
                     subsample_burgers(jb->bc, w0, jb->A + i * jb->res_pts);
-                    subsample_burgers(jb->bc, w1, jb->U + i * jb->res_pts);
+                    for (int k = 0; k < jb->snaps; k++)
+                        subsample_burgers(jb->bc, w1 + (int64_t)k * jb->fine_pts,
+                                          jb->U + (i * jb->snaps + k) * jb->res_pts);
                 }
                 jb->times[i] = dt;
             }
@@ -440,6 +460,13 @@ static nt_status write_meta_burgers(const char *dir, const nt_data_burgers_confi
     FILE *m = open_memstream(&buf, &len);
     if (!m) return nt_set_error(NT_ERR_NOMEM, "out of memory (meta.json)");
     int64_t steps = (int64_t)ceil(c->t_end / c->dt * (1.0 - 1e-12));
+    char tshape[32] = "";
+    if (c->times >= 2) {
+        /* each output interval is split into ceil(interval / dt) steps */
+        double iv = c->t_end / (double)(c->times - 1);
+        steps = (int64_t)(c->times - 1) * (int64_t)ceil(iv / c->dt * (1.0 - 1e-12));
+        snprintf(tshape, sizeof tshape, ", %d", c->times);
+    }
     fprintf(m,
             "{\n"
             "  \"format\": \"noether-operator-dataset\",\n"
@@ -448,11 +475,13 @@ static nt_status write_meta_burgers(const char *dir, const nt_data_burgers_confi
             "  \"created_by\": \"noether %s\",\n"
             "  \"equation\": \"u_t + u u_x = nu u_xx, x in [0, 1) periodic, t in [0, t_end]\",\n"
             "  \"parameters\": {\"nu\": " JG ", \"t_end\": " JG "},\n"
+            "  \"times\": %d,\n"
+            "  \"t\": \"%s\",\n"
             "  \"files\": {\n"
             "    \"a\": {\"file\": \"a.npy\", \"dtype\": \"<f8\", \"shape\": [%" PRId64 ", %d], "
             "\"meaning\": \"a[i, j] = u_i(x_j, 0)\"},\n"
-            "    \"u\": {\"file\": \"u.npy\", \"dtype\": \"<f8\", \"shape\": [%" PRId64 ", %d], "
-            "\"meaning\": \"u[i, j] = u_i(x_j, t_end)\"}\n"
+            "    \"u\": {\"file\": \"u.npy\", \"dtype\": \"<f8\", \"shape\": [%" PRId64 "%s, %d], "
+            "\"meaning\": \"%s\"}\n"
             "  },\n"
             "  \"n\": %" PRId64 ",\n"
             "  \"seed\": %" PRIu64 ",\n"
@@ -474,7 +503,10 @@ static nt_status write_meta_burgers(const char *dir, const nt_data_burgers_confi
             "  \"time_per_sample_s\": %.4f,\n"
             "  \"time_per_sample_max_s\": %.4f\n"
             "}\n",
-            NT_VERSION_STRING, c->nu, c->t_end, c->n, c->res, c->n, c->res, c->n, c->seed, c->res,
+            NT_VERSION_STRING, c->nu, c->t_end, c->times >= 2 ? c->times : 0,
+            c->times >= 2 ? "t_k = k * t_end / (times - 1), k = 0..times-1" : "t_end only", c->n, c->res, c->n,
+            tshape, c->res,
+            c->times >= 2 ? "u[i, k, j] = u_i(x_j, t_k)" : "u[i, j] = u_i(x_j, t_end)", c->n, c->seed, c->res,
             c->res, c->fine, c->fine / c->res, c->sigma, c->tau, c->alpha, c->fine, c->dt, steps,
             s->threads, parallel ? "true" : "false", s->total_s, s->sample_mean_s, s->sample_max_s);
     fclose(m);
@@ -569,9 +601,10 @@ nt_status nt_data_burgers_generate(const nt_data_burgers_config *c, const char *
     jb.n = c->n;
     jb.fine_pts = c->fine;
     jb.res_pts = c->res;
+    jb.snaps = burgers_snaps(c);
     size_t tot = (size_t)c->n * (size_t)c->res;
     jb.A = malloc(tot * sizeof(double));
-    jb.U = malloc(tot * sizeof(double));
+    jb.U = malloc(tot * (size_t)jb.snaps * sizeof(double));
     jb.times = calloc((size_t)c->n, sizeof(double));
     if (!jb.A || !jb.U || !jb.times) {
         st = nt_set_error(NT_ERR_NOMEM, "burgers data: out of memory for %" PRId64 " x %d samples",
@@ -579,18 +612,19 @@ nt_status nt_data_burgers_generate(const nt_data_burgers_config *c, const char *
         goto done;
     }
     if (c->verbose) {
-        printf("burgers: %" PRId64 " samples, fine %d -> res %d, nu %g, t_end %g, dt %g, seed %" PRIu64
-               ", %d thread%s%s\n",
-               c->n, c->fine, c->res, c->nu, c->t_end, c->dt, c->seed, c->threads,
+        printf("burgers: %" PRId64 " samples, fine %d -> res %d, nu %g, t_end %g, dt %g, GRF sigma %g tau %g alpha %g, "
+               "%d output time%s, seed %" PRIu64 ", %d thread%s%s\n",
+               c->n, c->fine, c->res, c->nu, c->t_end, c->dt, c->sigma, c->tau, c->alpha, jb.snaps,
+               jb.snaps == 1 ? "" : "s", c->seed, c->threads,
                c->threads == 1 ? "" : "s",
                parallel || c->threads == 1 ? "" : " (FFTW planner hook missing: samples run one at a time)");
         fflush(stdout);
     }
     st = run_job(&jb, c->threads, parallel, c->verbose, "burgers");
     if (st) goto done;
-    int64_t shape[2] = {c->n, c->res};
+    int64_t shape[2] = {c->n, c->res}, ushape[3] = {c->n, jb.snaps, c->res};
     st = write_npy_in(dir, "a.npy", 2, shape, jb.A);
-    if (!st) st = write_npy_in(dir, "u.npy", 2, shape, jb.U);
+    if (!st) st = c->times >= 2 ? write_npy_in(dir, "u.npy", 3, ushape, jb.U) : write_npy_in(dir, "u.npy", 2, shape, jb.U);
     if (st) goto done;
     nt_data_stats s;
     fill_stats(&jb, c->threads, nt_time_now() - t0, &s);
@@ -672,15 +706,19 @@ static void usage_data(FILE *f)
 {
     fprintf(f,
             "usage: noether data burgers --n N --out DIR [--seed S] [--res 1024] [--fine 8192]\n"
-            "                            [--dt 5e-4] [--threads T] [--overwrite] [--quiet]\n"
+            "                            [--dt 5e-4] [--nu 0.1] [--t-end 1] [--grf-sigma 25]\n"
+            "                            [--grf-tau 5] [--grf-alpha 2] [--times K]\n"
+            "                            [--threads T] [--overwrite] [--quiet]\n"
             "       noether data darcy   --n N --out DIR [--seed S] [--res 85] [--fine 421]\n"
             "                            [--threads T] [--overwrite] [--quiet]\n\n"
             "Generates a neural-operator training set (the FNO benchmark sets, Li et al. 2021)\n"
             "and writes DIR/a.npy (inputs), DIR/u.npy (solutions), both float64 NumPy arrays,\n"
             "and DIR/meta.json (equation, parameters, seed, grids, solver, timings).\n\n"
-            "  burgers  u_t + u u_x = 0.1 u_xx on [0,1) periodic; a = u0 ~ N(0, 625 (-Lap + 25 I)^-2)\n"
-            "           on --fine points, u = u(., 1) by the Fourier pseudo-spectral solver (ETDRK4,\n"
-            "           step --dt); both sampled at --res points x_j = j/res. Shapes [N, res].\n"
+            "  burgers  u_t + u u_x = nu u_xx on [0,1) periodic; a = u0 ~ N(0, sigma^2 (-Lap + tau^2 I)^-alpha)\n"
+            "           (default N(0, 625 (-Lap + 25 I)^-2), nu = 0.1, t_end = 1: the FNO paper's text)\n"
+            "           on --fine points, u = u(., t_end) by the Fourier pseudo-spectral solver (ETDRK4,\n"
+            "           step --dt); both sampled at --res points x_j = j/res. Shapes [N, res];\n"
+            "           with --times K, u at t_k = k t_end/(K-1), k = 0..K-1: u.npy [N, K, res].\n"
             "  darcy    -div(a grad u) = 1 on [0,1]^2, u = 0 on the boundary; a = 12 where\n"
             "           psi >= 0, 3 where psi < 0, psi ~ N(0, 9 (-Lap + 9 I)^-2) (Neumann) on the\n"
             "           --fine x --fine node grid; finite differences + multigrid PCG; both\n"
@@ -694,6 +732,14 @@ static void usage_data(FILE *f)
             "  --res R        output resolution (burgers 1024, darcy 85)\n"
             "  --fine F       solver resolution (burgers 8192, darcy 421)\n"
             "  --dt X         burgers time step (default 5e-4)\n"
+            "  --nu X         burgers viscosity (default 0.1; the FNO repository's generator\n"
+            "                 script uses 1e-3, the PINO paper 0.01)\n"
+            "  --t-end X      burgers final time (default 1)\n"
+            "  --grf-sigma X  burgers input GRF amplitude sigma: covariance sigma^2 (-Lap + tau^2 I)^-alpha\n"
+            "                 (default 25, i.e. the paper's 625 = 25^2)\n"
+            "  --grf-tau X    (default 5)      --grf-alpha X  (default 2)\n"
+            "  --times K      burgers space-time set: u at K >= 2 equally spaced times in [0, t_end]\n"
+            "                 (K = 0, the default: u(., t_end) only)\n"
             "  --threads T    samples computed in parallel (default 1)\n"
             "  --overwrite    replace existing a.npy / u.npy / meta.json in DIR\n"
             "  --quiet        no progress lines\n\n"
@@ -791,7 +837,9 @@ int nt_data_main(int argc, char **argv)
         }
         int known = !strcmp(a, "--n") || !strcmp(a, "--out") || !strcmp(a, "--seed") ||
                     !strcmp(a, "--res") || !strcmp(a, "--fine") || !strcmp(a, "--threads") ||
-                    (!darcy && !strcmp(a, "--dt"));
+                    (!darcy && (!strcmp(a, "--dt") || !strcmp(a, "--nu") || !strcmp(a, "--t-end") ||
+                                !strcmp(a, "--grf-sigma") || !strcmp(a, "--grf-tau") ||
+                                !strcmp(a, "--grf-alpha") || !strcmp(a, "--times")));
         if (!known) {
             fprintf(stderr, "noether data %s: unknown option '%s' (see noether data --help)\n", set, a);
             return 2;
@@ -809,6 +857,20 @@ int nt_data_main(int argc, char **argv)
         else if (!strcmp(a, "--fine")) bad = parse_int(a, v, 3, 1 << 24, &fine);
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, 1024, &threads);
         else if (!strcmp(a, "--dt")) bad = parse_pos(a, v, &dt);
+        else if (!strcmp(a, "--nu")) bad = parse_pos(a, v, &bc.nu);
+        else if (!strcmp(a, "--t-end")) bad = parse_pos(a, v, &bc.t_end);
+        else if (!strcmp(a, "--grf-sigma")) bad = parse_pos(a, v, &bc.sigma);
+        else if (!strcmp(a, "--grf-tau")) bad = parse_pos(a, v, &bc.tau);
+        else if (!strcmp(a, "--grf-alpha")) bad = parse_pos(a, v, &bc.alpha);
+        else if (!strcmp(a, "--times")) {
+            long long k = 0;
+            bad = parse_int(a, v, 0, 100000, &k);
+            if (!bad && k == 1) {
+                fprintf(stderr, "noether data: --times expects 0 or at least 2, got '%s'\n", v);
+                bad = 1;
+            }
+            bc.times = (int)k;
+        }
         if (bad) return 2;
     }
     if (!have_n || !out) {

@@ -18,7 +18,15 @@
  *            res x res nodes (every (fine-1)/(res-1)-th node: 421 -> 85 takes
  *            every 5th).
  *
- * The parameters are the paper's (section 5). The published generator scripts
+ * The defaults are the paper's text (section 5.1: nu = 0.1, the GRF above); every
+ * parameter is a config field and a `noether data burgers` option (--nu, --t-end,
+ * --grf-sigma/tau/alpha, --times). nu = 1e-3 (the released generator's viscosity)
+ * with the default GRF costs about 0.7-0.9 s per sample at fine 8192, dt 5e-4
+ * (1 thread) and is resolved: dt/2 changes u(., 1) by about 1e-10 relative, and
+ * 8192 -> 16384 points by about 1e-15 (1024 -> 2048: about 1e-11), because
+ * u0 of this measure has max |u0'| of a few units, so the fronts at t = 1 are
+ * about 4e-3 wide (tests/test_data.c checks 2048 against 4096 points).
+ * The published generator scripts
  * (neuraloperator/neuraloperator, data_generation/) differ in places:
  * gen_burgers1.m uses visc = 1/1000 and a GRF with gamma = 2.5, tau = 7,
  * sigma = 49; darcy/demo.m thresholds to 12 / 4 instead of 12 / 3. The config
@@ -70,7 +78,10 @@ typedef struct nt_data_burgers_config {
     double nu;      /* viscosity (0.1) */
     double t_end;   /* final time (1) */
     double dt;      /* ETDRK4 step (NT_DATA_BURGERS_DT) */
-    double sigma, tau, alpha; /* input GRF (25, 5, 2) */
+    double sigma, tau, alpha; /* input GRF (25, 5, 2): covariance sigma^2 (-Δ + tau^2 I)^(-alpha) */
+    int times;      /* 0: the output is u(., t_end) (u.npy [N, res]); >= 2: u at the
+                     * times t_k = k t_end / (times - 1), k = 0..times-1 (t_0 = 0 is
+                     * u0), u.npy [N, times, res] (space-time sets, PINO) */
     int threads;    /* >= 1 (default 1) */
     int verbose;    /* 1: progress lines on stdout (default 0) */
 } nt_data_burgers_config;
@@ -97,7 +108,8 @@ void nt_data_darcy_config_default(nt_data_darcy_config *c);
 uint64_t nt_data_sample_seed(uint64_t seed, int64_t index);
 
 /* Sample index of a set on the FINE grid: u0 and u1 (fine values each,
- * x_j = j/fine) = input and solution at t_end. Thread-safe. NT_ERR_ARG for a
+ * x_j = j/fine) = input and solution at t_end; with times >= 2, u1 holds
+ * times * fine values, snapshot-major (u1[k * fine + j] = u(x_j, t_k)). Thread-safe. NT_ERR_ARG for a
  * bad config, NT_ERR_NUMERIC from the solver, NT_ERR_NOMEM. */
 nt_status nt_data_burgers_sample(const nt_data_burgers_config *c, int64_t index, double *u0,
                                  double *u1);

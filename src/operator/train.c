@@ -9,6 +9,7 @@
  * epoch and the epoch's running loss), so an interrupted and resumed run computes the
  * same numbers as one that was not (same thread count). */
 #include "operator/train.h"
+#include "operator/pino.h"
 
 #include "core/internal.h"
 #include "io/ckpt.h"
@@ -78,6 +79,9 @@ static void op_defaults(nt_op_problem *p)
     p->eval_every = 10;
     p->checkpoint_every = 10;
     p->figures = 3;
+    p->phys_w = 1.0;
+    p->phys_ic_w = 1.0;
+    p->phys_data_w = 1.0;
     p->speed = 100;
     nt_data_burgers_config_default(&p->gen_b);
     nt_data_darcy_config_default(&p->gen_d);
@@ -182,7 +186,8 @@ static nt_status load_generate(nt_op_problem *p, const nt_ydoc *d, const nt_ynod
     if (!strcmp(s, "burgers")) p->gen_darcy = 0;
     else if (!strcmp(s, "darcy")) p->gen_darcy = 1;
     else return nt_yaml_error(d, x, "generate: unknown set '%s' (burgers or darcy)", s);
-    static const char *kb[] = {"set", "n", "res", "fine", "seed", "dt", "threads", NULL};
+    static const char *kb[] = {"set", "n", "res", "fine", "seed", "dt", "nu", "t_end", "grf_sigma", "grf_tau", "grf_alpha",
+                               "times", "threads", NULL};
     static const char *kd[] = {"set", "n", "res", "fine", "seed", "threads", NULL};
     if ((st = nt_yaml_check_keys(d, g, p->gen_darcy ? kd : kb, p->gen_darcy ? "generate (darcy)" : "generate (burgers)")))
         return st;
@@ -211,6 +216,13 @@ static nt_status load_generate(nt_op_problem *p, const nt_ydoc *d, const nt_ynod
         if (fine < 4 || fine % 2) return nt_yaml_error(d, fn, "fine must be even and >= 4 (got %d)", fine);
         if (res > fine || fine % res) return nt_yaml_error(d, rn, "res (%d) must divide fine (%d)", res, fine);
         if ((st = get_pos(d, g, "dt", 0, &p->gen_b.dt))) return st;
+        if ((st = get_pos(d, g, "nu", 0, &p->gen_b.nu))) return st;
+        if ((st = get_pos(d, g, "t_end", 0, &p->gen_b.t_end))) return st;
+        if ((st = get_pos(d, g, "grf_sigma", 0, &p->gen_b.sigma))) return st;
+        if ((st = get_pos(d, g, "grf_tau", 0, &p->gen_b.tau))) return st;
+        if ((st = get_pos(d, g, "grf_alpha", 0, &p->gen_b.alpha))) return st;
+        if ((st = get_i32(d, g, "times", 0, 100000, &p->gen_b.times))) return st;
+        if (p->gen_b.times == 1) return nt_yaml_error(d, nt_ynode_get(g, "times"), "times must be 0 (u at t_end only) or >= 2");
         p->gen_b.n = n;
         p->gen_b.seed = (uint64_t)seed;
         p->gen_b.res = res;
@@ -286,6 +298,28 @@ static nt_status load_train(nt_op_problem *p, const nt_ydoc *d, const nt_ynode *
     return NT_OK;
 }
 
+static nt_status load_physics(nt_op_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    p->pos_physics = pos_of(n);
+    if (n->kind != NT_Y_MAP) return nt_yaml_error(d, n, "physics must be a mapping, e.g. {weight: 1, ic_weight: 10}");
+    static const char *keys[] = {"weight", "ic_weight", "data_weight", "nu", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "physics");
+    if (st) return st;
+    p->physics = 1;
+    if ((st = get_pos(d, n, "weight", 1, &p->phys_w))) return st;
+    if ((st = get_pos(d, n, "ic_weight", 1, &p->phys_ic_w))) return st;
+    if ((st = get_pos(d, n, "data_weight", 1, &p->phys_data_w))) return st;
+    const nt_ynode *x = nt_ynode_get(n, "nu");
+    if (x) {
+        p->pos_phys_nu = pos_of(x);
+        if ((st = get_pos(d, n, "nu", 0, &p->phys_nu))) return st;
+    }
+    if (p->phys_w + p->phys_ic_w + p->phys_data_w <= 0) return nt_yaml_error(d, n, "physics: all weights are zero");
+    if (p->kind != NT_OP_FNO) return nt_yaml_error(d, n, "physics: only an FNO model takes a physics loss");
+    return NT_OK;
+}
+
 static nt_status load_output(nt_op_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
@@ -325,11 +359,12 @@ static nt_status load_doc(nt_op_problem *p, const nt_ydoc *d)
     if ((x = nt_ynode_get(root, "description")) && (st = nt_yaml_str(d, x, "description", &s))) return st;
     const nt_ynode *op = nt_ynode_get(root, "operator");
     if (!op) return nt_yaml_error(d, root, "missing 'operator'");
-    static const char *ok[] = {"model", "data", "train", "output", NULL};
+    static const char *ok[] = {"model", "data", "train", "physics", "output", NULL};
     if ((st = nt_yaml_check_keys(d, op, ok, "operator"))) return st;
     if ((st = load_model(p, d, nt_ynode_get(op, "model")))) return st;
     if ((st = load_data(p, d, nt_ynode_get(op, "data")))) return st;
     if ((st = load_train(p, d, nt_ynode_get(op, "train")))) return st;
+    if ((st = load_physics(p, d, nt_ynode_get(op, "physics")))) return st;
     if ((st = load_output(p, d, nt_ynode_get(op, "output")))) return st;
     return NT_OK;
 }
@@ -398,10 +433,13 @@ static nt_status op_error_at(const nt_op_problem *p, nt_op_pos at, const char *f
 /* Dataset                                                                          */
 
 typedef struct op_data {
-    int dim;
+    int dim;                   /* of the input a (1 for a space-time Burgers set) */
+    int64_t nt;                /* space-time set: time snapshots of u (u.npy [N, nt, res]); 0 otherwise */
     int64_t N, res;            /* samples, points per axis in the files */
     int64_t s;                 /* training resolution per axis: ceil(res / subsample) */
-    int64_t npt, npt_full;     /* s^dim, res^dim */
+    int64_t npt, npt_full;     /* output points per sample: s^dim, res^dim (times nt for space-time) */
+    int64_t npa, npa_full;     /* input points per sample: s^dim, res^dim */
+    double nu, t_end;          /* Burgers viscosity and final time (meta.json or generate:); NaN if unknown */
     int64_t test0;             /* dataset index of the first test sample (the last n_test) */
     double *a_tr, *u_tr;       /* n_train × npt */
     double *a_te, *u_te;       /* n_test × npt */
@@ -423,6 +461,15 @@ static void data_free(op_data *d)
 static int64_t ipow(int64_t b, int e) { return e == 2 ? b * b : b; }
 
 /* Every k-th point per axis, starting at 0: res -> ceil(res / k) points per axis. */
+static void subsample(const double *src, int dim, int64_t res, int k, double *dst);
+
+/* Space-time: every k-th point in x of each of the nt snapshots. */
+static void subsample_st(const double *src, int64_t nt, int64_t res, int k, double *dst)
+{
+    int64_t s = (res + k - 1) / k;
+    for (int64_t i = 0; i < nt; i++) subsample(src + i * res, 1, res, k, dst + i * s);
+}
+
 static void subsample(const double *src, int dim, int64_t res, int k, double *dst)
 {
     int64_t s = (res + k - 1) / k;
@@ -492,8 +539,29 @@ static nt_status read_npy_f64(nt_npy *a, const char *path)
 }
 
 /* Checks the model against the dataset's dimension and the training resolution. */
-static nt_status check_model_vs_grid(const nt_op_problem *p, int dim, int64_t s, int64_t res)
+static nt_status check_model_vs_grid(const nt_op_problem *p, const op_data *d)
 {
+    int dim = d->dim;
+    int64_t s = d->s, res = d->res;
+    if (d->nt) {
+        if (p->kind != NT_OP_FNO)
+            return op_error_at(p, p->pos_model, "the dataset in '%s' is a space-time set (u [N, %lld, %lld]): only an FNO "
+                               "(type: fno, over (t, x)) can learn it", p->data_dir, (long long)d->nt, (long long)res);
+        if (p->dim == 1)
+            return op_error_at(p, p->pos_dim, "the dataset in '%s' is a space-time set: the FNO is 2-D over (t, x) "
+                               "(dim: 2 or no dim)", p->data_dir);
+        int m2 = p->modes2 ? p->modes2 : p->modes1;
+        if (2 * (int64_t)p->modes1 > d->nt || m2 > s / 2 + 1)
+            return op_error_at(p, p->pos_modes.line ? p->pos_modes : p->pos_model,
+                               "modes [%d, %d] (t, x) need at least %d times and %d points, but the space-time grid is "
+                               "%lld times x %lld points (dataset %lld, subsample %d)",
+                               p->modes1, m2, 2 * p->modes1, NT_MAX(2 * m2 - 2, 2), (long long)d->nt, (long long)s,
+                               (long long)res, p->subsample);
+        if (s < 4 || s % 2)
+            return op_error_at(p, p->pos_subsample, "subsample %d leaves %lld points in x; a space-time set needs an even "
+                               "number >= 4", p->subsample, (long long)s);
+        return NT_OK;
+    }
     if (p->dim && p->dim != dim)
         return op_error_at(p, p->pos_dim, "model dim %d does not match the dataset in '%s' (%d-D)", p->dim, p->data_dir, dim);
     if (s < 2)
@@ -515,6 +583,105 @@ static nt_status check_model_vs_grid(const nt_op_problem *p, int dim, int64_t s,
     return NT_OK;
 }
 
+static double json_find_num(const char *text, const char *key);
+
+static int same_num(double a, double b) { return fabs(a - b) <= 1e-12 * fmax(fabs(a), fabs(b)); }
+
+/* meta.json against what the file states: generate:'s parameters (all of them: the
+ * block describes the set) and physics.nu. Also reads nu and t_end for the physics
+ * loss (d->nu, d->t_end; NaN when unknown). */
+static nt_status check_meta(const nt_op_problem *p, op_data *d)
+{
+    d->nu = d->t_end = NAN;
+    char path[NT_OP_PATH + 16];
+    snprintf(path, sizeof path, "%s/meta.json", p->data_dir);
+    char *t = nt_read_file(path, NULL);
+    if (!t) {
+        if (p->generate)
+            return op_error_at(p, p->pos_dir, "the dataset in '%s' has no meta.json: cannot check it against generate: "
+                               "(remove the folder to regenerate it)", p->data_dir);
+        if (!p->gen_darcy && !d->nt) return NT_OK;
+        return NT_OK;
+    }
+    nt_status st = NT_OK;
+    int is_b = strstr(t, "\"dataset\": \"burgers\"") != NULL, is_d = strstr(t, "\"dataset\": \"darcy\"") != NULL;
+    if (is_b) {
+        d->nu = json_find_num(t, "nu");
+        d->t_end = json_find_num(t, "t_end");
+    }
+    if (p->generate) {
+        char what[64] = "";
+        double got = NAN, want = NAN;
+        if (p->gen_darcy != is_d || (!p->gen_darcy && !is_b)) {
+            st = op_error_at(p, p->pos_dir, "the dataset in '%s' is not a %s set (meta.json); remove the folder to regenerate it "
+                             "or point dir elsewhere", p->data_dir, p->gen_darcy ? "darcy" : "burgers");
+            goto done;
+        }
+#define CMP(key, val)                                                                   \
+    if (!what[0]) {                                                                    \
+        double g_ = json_find_num(t, key);                                              \
+        if (!(isnan(g_) && (val) == 0) && !same_num(g_, (val))) {                       \
+            snprintf(what, sizeof what, "%s", key);                                     \
+            got = g_;                                                                   \
+            want = (val);                                                               \
+        }                                                                               \
+    }
+        if (p->gen_darcy) {
+            CMP("seed", (double)p->gen_d.seed);
+            CMP("fine_nodes", (double)p->gen_d.fine);
+            CMP("sigma", p->gen_d.sigma);
+            CMP("tau", p->gen_d.tau);
+            CMP("alpha", p->gen_d.alpha);
+            CMP("a_pos", p->gen_d.a_pos);
+            CMP("a_neg", p->gen_d.a_neg);
+        } else {
+            CMP("seed", (double)p->gen_b.seed);
+            CMP("fine_points", (double)p->gen_b.fine);
+            CMP("nu", p->gen_b.nu);
+            CMP("t_end", p->gen_b.t_end);
+            CMP("dt", p->gen_b.dt);
+            CMP("sigma", p->gen_b.sigma);
+            CMP("tau", p->gen_b.tau);
+            CMP("alpha", p->gen_b.alpha);
+            CMP("times", (double)(p->gen_b.times >= 2 ? p->gen_b.times : 0));
+        }
+#undef CMP
+        if (what[0]) {
+            st = op_error_at(p, p->pos_dir,
+                             "the dataset in '%s' was made with %s = %.17g (meta.json), generate: describes %.17g; remove the "
+                             "folder to regenerate it or point dir elsewhere",
+                             p->data_dir, what, got, want);
+            goto done;
+        }
+    }
+    if (p->physics && p->phys_nu > 0 && isfinite(d->nu) && !same_num(d->nu, p->phys_nu)) {
+        st = op_error_at(p, p->pos_phys_nu, "physics: nu = %.17g, but the dataset in '%s' was made with nu = %.17g (meta.json)",
+                         p->phys_nu, p->data_dir, d->nu);
+        goto done;
+    }
+done:
+    free(t);
+    return st;
+}
+
+/* The physics block against the dataset: a space-time Burgers set with known nu and
+ * t_end. */
+static nt_status check_physics(const nt_op_problem *p, op_data *d)
+{
+    if (!p->physics) return NT_OK;
+    if (!d->nt)
+        return op_error_at(p, p->pos_physics, "physics: needs a space-time Burgers set (u.npy [N, times, s]: "
+                           "`noether data burgers --times K` or generate: {times: K}); the dataset in '%s' has u at one time",
+                           p->data_dir);
+    if (p->phys_nu > 0) d->nu = p->phys_nu;
+    if (!isfinite(d->nu) && p->generate && !p->gen_darcy) d->nu = p->gen_b.nu;
+    if (!isfinite(d->t_end) && p->generate && !p->gen_darcy) d->t_end = p->gen_b.t_end;
+    if (!isfinite(d->nu) || !(d->t_end > 0))
+        return op_error_at(p, p->pos_physics, "physics: the dataset in '%s' has no meta.json with nu and t_end; state nu "
+                           "(physics: {nu: ...}) and keep the folder's meta.json", p->data_dir);
+    return NT_OK;
+}
+
 /* Loads (generating first if needed) and splits the dataset: the first n_train
  * samples train, the last n_test test (as in the FNO paper's scripts). */
 static nt_status data_load(const nt_op_problem *p, op_data *d)
@@ -529,8 +696,15 @@ static nt_status data_load(const nt_op_problem *p, op_data *d)
     memset(&U, 0, sizeof U);
     if ((st = read_npy_f64(&A, ap))) return st;
     if ((st = read_npy_f64(&U, up))) goto out;
-    if (A.ndim != U.ndim || memcmp(A.shape, U.shape, sizeof(int64_t) * (size_t)A.ndim)) {
-        st = nt_set_error(NT_ERR_FORMAT, "%s and %s have different shapes", ap, up);
+    if (A.ndim == 2 && U.ndim == 3 && U.shape[0] == A.shape[0] && U.shape[2] == A.shape[1]) {
+        d->nt = U.shape[1]; /* a space-time Burgers set */
+        if (d->nt < 3) {
+            st = nt_set_error(NT_ERR_FORMAT, "%s: a space-time set needs at least 3 times (got %lld)", up, (long long)d->nt);
+            goto out;
+        }
+    } else if (A.ndim != U.ndim || memcmp(A.shape, U.shape, sizeof(int64_t) * (size_t)A.ndim)) {
+        st = nt_set_error(NT_ERR_FORMAT, "%s and %s have different shapes (and are not a space-time set: a [N, s], u [N, nt, s])",
+                          ap, up);
         goto out;
     }
     if (A.ndim < 2 || A.ndim > 3 || (A.ndim == 3 && A.shape[1] != A.shape[2]) || A.shape[1] < 2) {
@@ -544,6 +718,14 @@ static nt_status data_load(const nt_op_problem *p, op_data *d)
     if (p->generate) {
         int64_t gn = p->gen_darcy ? p->gen_d.n : p->gen_b.n, gr = p->gen_darcy ? p->gen_d.res : p->gen_b.res;
         int gd = p->gen_darcy ? 2 : 1;
+        int64_t gt = p->gen_darcy || p->gen_b.times < 2 ? 0 : p->gen_b.times;
+        if (gt != d->nt) {
+            st = op_error_at(p, p->pos_dir,
+                             "the dataset in '%s' has %lld output times, generate: describes %lld (0: u at t_end only); "
+                             "remove the folder to regenerate it or point dir elsewhere",
+                             p->data_dir, (long long)d->nt, (long long)gt);
+            goto out;
+        }
         if (gn != d->N || gr != d->res || gd != d->dim) {
             st = op_error_at(p, p->pos_dir,
                              "the dataset in '%s' (%lld samples, %lld points per axis, %d-D) is not the one generate: "
@@ -552,19 +734,23 @@ static nt_status data_load(const nt_op_problem *p, op_data *d)
             goto out;
         }
     }
+    if ((st = check_meta(p, d))) goto out;
+    if ((st = check_physics(p, d))) goto out;
     if (p->n_train + p->n_test > d->N) {
         st = op_error_at(p, p->pos_train, "train (%lld) + test (%lld) exceed the %lld samples in '%s'", (long long)p->n_train,
                          (long long)p->n_test, (long long)d->N, ap);
         goto out;
     }
     d->s = (d->res + p->subsample - 1) / p->subsample;
-    if ((st = check_model_vs_grid(p, d->dim, d->s, d->res))) goto out;
-    d->npt = ipow(d->s, d->dim);
-    d->npt_full = ipow(d->res, d->dim);
+    if ((st = check_model_vs_grid(p, d))) goto out;
+    d->npa = ipow(d->s, d->dim);
+    d->npa_full = ipow(d->res, d->dim);
+    d->npt = d->npa * (d->nt ? d->nt : 1);
+    d->npt_full = d->npa_full * (d->nt ? d->nt : 1);
     d->test0 = d->N - p->n_test;
-    d->a_tr = malloc((size_t)(p->n_train * d->npt) * sizeof(double));
+    d->a_tr = malloc((size_t)(p->n_train * d->npa) * sizeof(double));
     d->u_tr = malloc((size_t)(p->n_train * d->npt) * sizeof(double));
-    d->a_te = malloc((size_t)(p->n_test * d->npt) * sizeof(double));
+    d->a_te = malloc((size_t)(p->n_test * d->npa) * sizeof(double));
     d->u_te = malloc((size_t)(p->n_test * d->npt) * sizeof(double));
     if (!d->a_tr || !d->u_tr || !d->a_te || !d->u_te) {
         st = nt_set_error(NT_ERR_NOMEM, "out of memory for the dataset");
@@ -572,23 +758,25 @@ static nt_status data_load(const nt_op_problem *p, op_data *d)
     }
     const double *a = A.data, *u = U.data;
     for (int64_t i = 0; i < p->n_train; i++) {
-        subsample(a + i * d->npt_full, d->dim, d->res, p->subsample, d->a_tr + i * d->npt);
-        subsample(u + i * d->npt_full, d->dim, d->res, p->subsample, d->u_tr + i * d->npt);
+        subsample(a + i * d->npa_full, d->dim, d->res, p->subsample, d->a_tr + i * d->npa);
+        if (d->nt) subsample_st(u + i * d->npt_full, d->nt, d->res, p->subsample, d->u_tr + i * d->npt);
+        else subsample(u + i * d->npt_full, d->dim, d->res, p->subsample, d->u_tr + i * d->npt);
     }
     for (int64_t i = 0; i < p->n_test; i++) {
-        subsample(a + (d->test0 + i) * d->npt_full, d->dim, d->res, p->subsample, d->a_te + i * d->npt);
-        subsample(u + (d->test0 + i) * d->npt_full, d->dim, d->res, p->subsample, d->u_te + i * d->npt);
+        subsample(a + (d->test0 + i) * d->npa_full, d->dim, d->res, p->subsample, d->a_te + i * d->npa);
+        if (d->nt) subsample_st(u + (d->test0 + i) * d->npt_full, d->nt, d->res, p->subsample, d->u_te + i * d->npt);
+        else subsample(u + (d->test0 + i) * d->npt_full, d->dim, d->res, p->subsample, d->u_te + i * d->npt);
     }
     if (p->subsample > 1) {
-        size_t bytes = (size_t)(p->n_test * d->npt_full) * sizeof(double);
-        d->a_full = malloc(bytes);
-        d->u_full = malloc(bytes);
+        size_t ba = (size_t)(p->n_test * d->npa_full) * sizeof(double), bu = (size_t)(p->n_test * d->npt_full) * sizeof(double);
+        d->a_full = malloc(ba);
+        d->u_full = malloc(bu);
         if (!d->a_full || !d->u_full) {
             st = nt_set_error(NT_ERR_NOMEM, "out of memory for the dataset");
             goto out;
         }
-        memcpy(d->a_full, a + d->test0 * d->npt_full, bytes);
-        memcpy(d->u_full, u + d->test0 * d->npt_full, bytes);
+        memcpy(d->a_full, a + d->test0 * d->npa_full, ba);
+        memcpy(d->u_full, u + d->test0 * d->npt_full, bu);
     }
     for (int64_t i = 0; i < p->n_test; i++) {
         double ss = 0;
@@ -611,7 +799,8 @@ out:
 
 typedef struct op_model {
     nt_op_model_kind kind;
-    int dim;
+    int dim;           /* of the input (1 for space-time) */
+    int64_t nt;        /* space-time: output times (the FNO is 2-D over (t, x)); 0 otherwise */
     int64_t s_train;   /* DeepONet: sensor grid per axis */
     int normalize;
     double norm[4];    /* mean and std of the inputs, mean and std of the outputs */
@@ -629,8 +818,9 @@ static void model_free(op_model *m)
     memset(m, 0, sizeof *m);
 }
 
-static nt_fno_config fno_config(const nt_op_problem *p, int dim)
+static nt_fno_config fno_config(const nt_op_problem *p, int dim, int64_t nt)
 {
+    if (nt) dim = 2;
     nt_fno_config c = nt_fno_config_default(dim);
     c.width = p->width;
     c.modes1 = p->modes1;
@@ -656,11 +846,13 @@ static nt_deeponet_config don_config(const nt_op_problem *p, int dim, int64_t s)
     return c;
 }
 
-static nt_status model_init(op_model *m, const nt_op_problem *p, int dim, int64_t s_train, nt_dtype dt, uint64_t seed)
+static nt_status model_init(op_model *m, const nt_op_problem *p, int dim, int64_t s_train, int64_t nt, nt_dtype dt,
+                            uint64_t seed)
 {
     memset(m, 0, sizeof *m);
     m->kind = p->kind;
     m->dim = dim;
+    m->nt = nt;
     m->s_train = s_train;
     m->normalize = p->normalize;
     m->norm[0] = 0, m->norm[1] = 1, m->norm[2] = 0, m->norm[3] = 1;
@@ -668,7 +860,7 @@ static nt_status model_init(op_model *m, const nt_op_problem *p, int dim, int64_
     nt_rng_init(&rng, seed);
     nt_status st;
     if (p->kind == NT_OP_FNO) {
-        nt_fno_config c = fno_config(p, dim);
+        nt_fno_config c = fno_config(p, dim, nt);
         if ((st = nt_params_init(&m->params, dt, nt_fno_param_count(&c)))) return st;
         st = nt_fno_init(&m->fno, &c, &m->params, &rng);
     } else {
@@ -706,7 +898,12 @@ static int64_t sensor_stride(const op_model *m, int64_t s)
 static const char *model_grid_problem(const op_model *m, int64_t s, char *buf, size_t cap)
 {
     buf[0] = 0;
-    if (m->kind == NT_OP_FNO) {
+    if (m->kind == NT_OP_FNO && m->nt) {
+        const nt_fno_config *c = &m->fno.cfg;
+        if (s < 4 || s % 2 || c->modes2 > s / 2 + 1)
+            snprintf(buf, cap, "the space-time FNO's %d modes in x need an even number of at least %d points (got %lld)",
+                     c->modes2, NT_MAX(2 * c->modes2 - 2, 4), (long long)s);
+    } else if (m->kind == NT_OP_FNO) {
         const nt_fno_config *c = &m->fno.cfg;
         if (m->dim == 1 && (s < 2 || c->modes1 > s / 2 + 1))
             snprintf(buf, cap, "the FNO's %d modes need at least %d points (got %lld)", c->modes1, NT_MAX(2 * c->modes1 - 2, 2),
@@ -733,7 +930,23 @@ static nt_tensor *model_forward(op_model *m, nt_tape *t, const double *a, int64_
     nt_dtype dt = m->params.dtype;
     double ma = m->norm[0], sa = m->norm[1];
     nt_tensor *out;
-    if (m->kind == NT_OP_FNO) {
+    if (m->kind == NT_OP_FNO && m->nt) {
+        /* space-time: the input repeated along t, a 2-D FNO over (t, x) */
+        int64_t nt = m->nt;
+        double *x = model_buf(m, (size_t)(B * nt * s));
+        if (!x) {
+            nt_set_error(NT_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t k = 0; k < nt; k++)
+                for (int64_t j = 0; j < s; j++) {
+                    double v = a[b * s + j];
+                    x[(b * nt + k) * s + j] = m->normalize ? (v - ma) / sa : v;
+                }
+        nt_tensor *in = nt_tensor_from_f64(t, dt, B * nt * s, 1, x);
+        out = in ? nt_fno_forward(&m->fno, t, in, nt, s) : NULL;
+    } else if (m->kind == NT_OP_FNO) {
         double *x = model_buf(m, (size_t)(B * npt));
         if (!x) {
             nt_set_error(NT_ERR_NOMEM, "out of memory");
@@ -788,14 +1001,14 @@ static nt_tensor *model_forward(op_model *m, nt_tape *t, const double *a, int64_
 /* Predictions for n inputs in chunks of `chunk`, without gradients, into pred. */
 static nt_status model_predict(op_model *m, nt_tape *t, const double *a, int64_t n, int64_t s, int64_t chunk, double *pred)
 {
-    int64_t npt = ipow(s, m->dim);
+    int64_t npa = ipow(s, m->dim), npt = npa * (m->nt ? m->nt : 1);
     int ge = t->grad_enabled;
     t->grad_enabled = 0;
     nt_status st = NT_OK;
     for (int64_t b0 = 0; b0 < n && !st; b0 += chunk) {
         int64_t B = NT_MIN(chunk, n - b0);
         nt_tape_reset(t);
-        nt_tensor *o = model_forward(m, t, a + b0 * npt, B, s);
+        nt_tensor *o = model_forward(m, t, a + b0 * npa, B, s);
         if (!o) {
             st = NT_ERR_ARG; /* the message is set by the forward pass */
             break;
@@ -885,6 +1098,11 @@ typedef struct oprun {
     speed_row speed[2];
     int n_speed;
     int graph_err;          /* the last step failed to build its graph (not a divergence) */
+    /* physics (PINO): test-set PDE residual MSE at the initial parameters and at the
+     * end, the IC MSE at the end, the residual of the dataset's own solutions, and
+     * the last step's parts */
+    double pde0, pde_end, ic_end, pde_truth, ic_truth;
+    double step_data, step_pde, step_ic;
 } oprun;
 
 static void run_free(oprun *r)
@@ -1018,6 +1236,8 @@ static nt_status ckpt_save(oprun *r)
     if (!st) st = nt_ckpt_add(&w, "source_dir", r->source_dir, strlen(r->source_dir) + 1);
     if (!st) st = nt_ckpt_add(&w, "norm", r->m.norm, sizeof r->m.norm);
     if (!st) st = nt_ckpt_add(&w, "params", pp->data, n * es);
+    if (!st && r->m.nt) st = nt_ckpt_add(&w, "space_time", &r->m.nt, sizeof r->m.nt);
+    if (!st && r->prob.physics) st = nt_ckpt_add(&w, "pino0", &r->pde0, sizeof r->pde0);
     if (!st && r->hist_rows) st = nt_ckpt_add(&w, "history", r->hist, (size_t)(r->hist_rows * HIST_COLS) * sizeof(double));
     if (!st && r->have_adam) {
         st = nt_ckpt_add(&w, "adam_step", &r->adam.step, sizeof r->adam.step);
@@ -1081,7 +1301,14 @@ static int open_run(oprun *r, const char *dir, nt_ckpt *c)
         fprintf(stderr, "noether: %s: the checkpoint's model type does not match problem.yaml\n", ckpath);
         return 1;
     }
-    if ((st = model_init(&r->m, &r->prob, r->meta.dim, r->meta.s_train, r->prob.dtype, r->prob.seed))) {
+    int64_t nt = 0;
+    size_t ntb = 0;
+    const void *ntp = nt_ckpt_find(c, "space_time", &ntb);
+    if (ntp && ntb == sizeof nt) memcpy(&nt, ntp, sizeof nt);
+    const void *pp0 = nt_ckpt_find(c, "pino0", &ntb);
+    r->pde0 = NAN;
+    if (pp0 && ntb == sizeof r->pde0) memcpy(&r->pde0, pp0, sizeof r->pde0);
+    if ((st = model_init(&r->m, &r->prob, r->meta.dim, r->meta.s_train, nt, r->prob.dtype, r->prob.seed))) {
         fprintf(stderr, "noether: %s\n", nt_error_msg());
         return 1;
     }
@@ -1131,9 +1358,10 @@ static double epoch_lr(const nt_op_problem *p, int64_t epoch)
 static double train_step(oprun *r, const int64_t *idx, int64_t B, double lr)
 {
     op_data *d = &r->data;
-    int64_t npt = d->npt;
+    const nt_op_problem *p = &r->prob;
+    int64_t npt = d->npt, npa = d->npa;
     for (int64_t b = 0; b < B; b++) {
-        memcpy(r->ba + b * npt, d->a_tr + idx[b] * npt, (size_t)npt * sizeof(double));
+        memcpy(r->ba + b * npa, d->a_tr + idx[b] * npa, (size_t)npa * sizeof(double));
         memcpy(r->bu + b * npt, d->u_tr + idx[b] * npt, (size_t)npt * sizeof(double));
     }
     nt_tape *t = &r->tape;
@@ -1142,10 +1370,36 @@ static double train_step(oprun *r, const int64_t *idx, int64_t B, double lr)
     nt_tensor *pred = model_forward(&r->m, t, r->ba, B, d->s);
     r->graph_err = 1; /* until the loss exists */
     if (!pred) return NAN;
-    nt_tensor *y = r->m.kind == NT_OP_FNO ? nt_tensor_from_f64(t, r->m.params.dtype, B * npt, 1, r->bu)
-                                          : nt_tensor_from_f64(t, r->m.params.dtype, B, npt, r->bu);
-    nt_tensor *loss = y ? nt_rel_l2(t, pred, y, B) : NULL;
-    if (!loss) return NAN;
+    nt_tensor *loss = NULL;
+    r->step_data = r->step_pde = r->step_ic = NAN;
+    if (!p->physics || p->phys_data_w > 0) {
+        nt_tensor *y = r->m.kind == NT_OP_FNO ? nt_tensor_from_f64(t, r->m.params.dtype, B * npt, 1, r->bu)
+                                              : nt_tensor_from_f64(t, r->m.params.dtype, B, npt, r->bu);
+        loss = y ? nt_rel_l2(t, pred, y, B) : NULL;
+        if (!loss) return NAN;
+        r->step_data = nt_tensor_get(loss, 0);
+        if (p->physics && p->phys_data_w != 1.0) loss = nt_scale(t, loss, p->phys_data_w, 0.0);
+    }
+    if (p->physics) {
+        nt_tensor *lp = NULL, *li = NULL;
+        if (nt_pino_burgers_loss(t, pred, r->ba, B, d->nt, d->s, d->nu, d->t_end, p->phys_w > 0 ? &lp : NULL,
+                                 p->phys_ic_w > 0 ? &li : NULL))
+            return NAN;
+        if (lp) {
+            r->step_pde = nt_tensor_get(lp, 0);
+            lp = nt_scale(t, lp, p->phys_w, 0.0);
+            loss = loss ? nt_add(t, loss, lp) : lp;
+        }
+        if (li && loss) {
+            r->step_ic = nt_tensor_get(li, 0);
+            li = nt_scale(t, li, p->phys_ic_w, 0.0);
+            loss = loss ? nt_add(t, loss, li) : li;
+        } else if (li) {
+            r->step_ic = nt_tensor_get(li, 0);
+            loss = nt_scale(t, li, p->phys_ic_w, 0.0);
+        }
+        if (!loss) return NAN;
+    }
     r->graph_err = 0;
     double L = nt_tensor_get(loss, 0);
     if (!isfinite(L)) return L;
@@ -1200,8 +1454,11 @@ static void log_epoch(oprun *r, double test_now)
     char eta[32], test[64] = "";
     fmt_hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
     if (isfinite(test_now)) snprintf(test, sizeof test, "  test rel L2 %.4e", test_now);
-    fprintf(stderr, "%sepoch %lld/%lld  train rel L2 %.4e%s  lr %.2e  %.2f s/epoch  ETA %s\n", r->progress_bar ? "\r\033[K" : "",
-            (long long)r->meta.epoch, (long long)p->epochs, r->last_train, test, r->lr, rate > 0 ? (double)nb / rate : 0.0, eta);
+    char phys[96] = "";
+    if (p->physics) snprintf(phys, sizeof phys, " (last batch: data %.3e, pde %.3e, ic %.3e)", r->step_data, r->step_pde, r->step_ic);
+    fprintf(stderr, "%sepoch %lld/%lld  train %s %.4e%s%s  lr %.2e  %.2f s/epoch  ETA %s\n", r->progress_bar ? "\r\033[K" : "",
+            (long long)r->meta.epoch, (long long)p->epochs, p->physics ? "loss" : "rel L2", r->last_train, phys, test, r->lr,
+            rate > 0 ? (double)nb / rate : 0.0, eta);
     fflush(stderr);
 }
 
@@ -1222,9 +1479,15 @@ static nt_status eval_test(oprun *r, double *out)
 static void set_normalizer(oprun *r)
 {
     const op_data *d = &r->data;
-    int64_t n = r->prob.n_train * d->npt;
     for (int k = 0; k < 2; k++) {
         const double *x = k ? d->u_tr : d->a_tr;
+        int64_t n = r->prob.n_train * (k ? d->npt : d->npa);
+        if (k == 1 && r->prob.physics && r->prob.phys_data_w == 0) {
+            /* physics only: no solution enters the run, not even its scale */
+            r->m.norm[2] = r->m.norm[0];
+            r->m.norm[3] = r->m.norm[1];
+            break;
+        }
         double mean = 0, var = 0;
         for (int64_t i = 0; i < n; i++) mean += x[i];
         mean /= (double)n;
@@ -1432,6 +1695,18 @@ static void measure_speed(oprun *r, int64_t s, const double *a, const double *u,
     free(uu);
 }
 
+/* ---- physics (PINO) ---- */
+
+/* Test-set PDE residual MSE and IC MSE of the model's predictions (pred: n_test
+ * space-time fields at the training grid). */
+static void physics_eval(oprun *r, const double *pred, double *pde, double *ic)
+{
+    const op_data *d = &r->data;
+    *pde = *ic = NAN;
+    if (nt_pino_burgers_eval(pred, d->a_te, r->prob.n_test, d->nt, d->s, d->nu, d->t_end, pde, ic))
+        fprintf(stderr, "noether: warning: physics evaluation failed: %s\n", nt_error_msg());
+}
+
 /* ---- figures ---- */
 
 static void write_figures(oprun *r)
@@ -1472,8 +1747,46 @@ static void write_figures(oprun *r)
     int nf = (int)NT_MIN((int64_t)p->figures, p->n_test);
     int64_t s = d->s, npt = d->npt;
     for (int k = 0; k < nf; k++) {
-        const double *a = d->a_te + k * npt, *u = d->u_te + k * npt, *pr = r->test_pred + k * npt;
-        if (d->dim == 1) {
+        const double *a = d->a_te + k * d->npa, *u = d->u_te + k * npt, *pr = r->test_pred + k * npt;
+        if (d->nt) {
+            /* space-time: heat maps of prediction, truth, |error| over (x, t), the input as a line */
+            double *buf = malloc((size_t)(npt + s) * sizeof(double));
+            if (!buf) return;
+            double *e = buf, *x = buf + npt, lo = INFINITY, hi = -INFINITY;
+            for (int64_t j = 0; j < npt; j++) {
+                e[j] = fabs(pr[j] - u[j]);
+                lo = fmin(lo, fmin(pr[j], u[j]));
+                hi = fmax(hi, fmax(pr[j], u[j]));
+            }
+            char t3[96];
+            snprintf(t3, sizeof t3, "|error| (rel L2 %.2e)", r->test_errs[k]);
+            nt_plot_panel pn[3];
+            const double *zs[3] = {pr, u, e};
+            const char *ts[3] = {"prediction u(x, t)", "truth u(x, t)", t3};
+            for (int q = 0; q < 3; q++) {
+                memset(&pn[q], 0, sizeof pn[q]);
+                pn[q].z = zs[q];
+                pn[q].nx = (int)s;
+                pn[q].ny = (int)d->nt;
+                pn[q].x0 = 0;
+                pn[q].x1 = 1;
+                pn[q].y0 = 0;
+                pn[q].y1 = d->t_end > 0 ? d->t_end : 1;
+                pn[q].title = ts[q];
+                pn[q].xlabel = "x";
+                pn[q].ylabel = "t";
+                pn[q].vmin = q < 2 ? lo : NAN;
+                pn[q].vmax = q < 2 ? hi : NAN;
+            }
+            snprintf(path, sizeof path, "%s/sample_%d.png", r->dir, k);
+            if (nt_plot_heatmaps(path, pn, 3)) fprintf(stderr, "noether: warning: %s\n", nt_error_msg());
+            for (int64_t j = 0; j < s; j++) x[j] = (double)j * (double)p->subsample / (double)d->res;
+            nt_plot_series si = {"input a = u(., 0)", x, a, s};
+            snprintf(title, sizeof title, "test sample %d: input", k);
+            snprintf(path, sizeof path, "%s/sample_%d_input.png", r->dir, k);
+            if (nt_plot_lines(path, &si, 1, title, "x", "a", 0)) fprintf(stderr, "noether: warning: %s\n", nt_error_msg());
+            free(buf);
+        } else if (d->dim == 1) {
             double *buf = malloc((size_t)(2 * s) * sizeof(double));
             if (!buf) return;
             double *x = buf, *e = buf + s;
@@ -1589,6 +1902,32 @@ static int write_summary(oprun *r, const char *status, double wall_s)
     }
     fprintf(f, ",\n  \"baseline_mean_rel_l2\": ");
     json_num(f, r->base_err);
+    if (d->nt) {
+        fprintf(f, ",\n  \"space_time\": {\"times\": %lld, \"t_end\": ", (long long)d->nt);
+        json_num(f, d->t_end);
+        fprintf(f, ", \"nu\": ");
+        json_num(f, d->nu);
+        fprintf(f, "}");
+    }
+    if (p->physics) {
+        fprintf(f, ",\n  \"physics\": {\"weight\": ");
+        json_num(f, p->phys_w);
+        fprintf(f, ", \"ic_weight\": ");
+        json_num(f, p->phys_ic_w);
+        fprintf(f, ", \"data_weight\": ");
+        json_num(f, p->phys_data_w);
+        fprintf(f, ", \"nu\": ");
+        json_num(f, d->nu);
+        fprintf(f, ", \"test_pde_mse_initial\": ");
+        json_num(f, r->pde0);
+        fprintf(f, ", \"test_pde_mse\": ");
+        json_num(f, r->pde_end);
+        fprintf(f, ", \"test_ic_mse\": ");
+        json_num(f, r->ic_end);
+        fprintf(f, ", \"truth_pde_mse\": ");
+        json_num(f, r->pde_truth);
+        fprintf(f, "}");
+    }
     fprintf(f, ",\n  \"speed\": [");
     for (int k = 0; k < r->n_speed; k++) {
         const speed_row *w = &r->speed[k];
@@ -1634,6 +1973,10 @@ static nt_status write_test_pred(oprun *r)
     char path[NT_OP_PATH + 32];
     join(path, sizeof path, r->dir, "test_pred.npy");
     int64_t shape[3] = {r->prob.n_test, d->s, d->s};
+    if (d->nt) {
+        shape[1] = d->nt;
+        return nt_npy_write(path, NT_F64, 3, shape, r->test_pred);
+    }
     return nt_npy_write(path, NT_F64, d->dim + 1, shape, r->test_pred);
 }
 
@@ -1708,7 +2051,7 @@ int nt_op_train(const nt_run_opts *o)
             fprintf(stderr, "noether: %s\n", nt_error_msg());
             goto out;
         }
-        if (r->data.dim != r->meta.dim || r->data.s != r->meta.s_train) {
+        if (r->data.dim != r->meta.dim || r->data.s != r->meta.s_train || r->data.nt != r->m.nt) {
             fprintf(stderr, "noether: the dataset in '%s' no longer matches the run (%d-D, s = %lld; the run has %d-D, s = %lld)\n",
                     p->data_dir, r->data.dim, (long long)r->data.s, r->meta.dim, (long long)r->meta.s_train);
             goto out;
@@ -1750,7 +2093,7 @@ int nt_op_train(const nt_run_opts *o)
             fprintf(stderr, "noether: %s\n", nt_error_msg());
             goto out;
         }
-        if ((st = model_init(&r->m, p, r->data.dim, r->data.s, p->dtype, p->seed))) {
+        if ((st = model_init(&r->m, p, r->data.dim, r->data.s, r->data.nt, p->dtype, p->seed))) {
             fprintf(stderr, "noether: %s\n", nt_error_msg());
             goto out;
         }
@@ -1829,6 +2172,19 @@ int nt_op_train(const nt_run_opts *o)
     g_interrupted = 0;
     sigaction(SIGINT, &sa, &old);
 
+    if (!resumed) r->pde0 = NAN;
+    if (!resumed && p->physics) {
+        double e0;
+        if (eval_test(r, &e0)) {
+            fprintf(stderr, "noether: %s\n", nt_error_msg());
+            goto out_sig;
+        }
+        double ic0;
+        physics_eval(r, r->test_pred, &r->pde0, &ic0);
+        fprintf(stderr, "physics (PINO): nu %g, t_end %g, %lld times x %lld points; loss = %g data rel L2 + %g PDE MSE + %g IC MSE; "
+                        "test PDE MSE at the initial parameters %.3e\n",
+                d->nu, d->t_end, (long long)d->nt, (long long)d->s, p->phys_data_w, p->phys_w, p->phys_ic_w, r->pde0);
+    }
     if (!resumed && ckpt_save(r)) {
         fprintf(stderr, "noether: %s\n", nt_error_msg());
         goto out_sig;
@@ -1964,7 +2320,14 @@ int nt_op_train(const nt_run_opts *o)
         }
     }
     /* speed against the classical solver */
-    if (p->speed > 0) {
+    if (p->physics) {
+        double ic_t;
+        physics_eval(r, r->test_pred, &r->pde_end, &r->ic_end);
+        physics_eval(r, d->u_te, &r->pde_truth, &ic_t);
+    }
+    if (p->speed > 0 && d->nt) {
+        fprintf(stderr, "noether: no speed measurement for a space-time model (the solver comparison is for u at t_end)\n");
+    } else if (p->speed > 0) {
         measure_speed(r, d->s, d->a_te, d->u_te, &r->speed[r->n_speed++]);
         if (d->a_full && isfinite(r->full_err)) measure_speed(r, d->res, d->a_full, d->u_full, &r->speed[r->n_speed++]);
     }
@@ -1978,6 +2341,9 @@ int nt_op_train(const nt_run_opts *o)
     printf("  test relative L2 at s = %lld: %.4e (mean over %lld samples; predicting the training mean gives %.3e)\n",
            (long long)d->s, r->test_err, (long long)p->n_test, r->base_err);
     if (isfinite(r->full_err)) printf("  zero-shot at s = %lld: %.4e\n", (long long)d->res, r->full_err);
+    if (p->physics)
+        printf("  physics: test PDE residual MSE %.3e (initial %.3e; the dataset's own solutions: %.3e), IC MSE %.3e\n", r->pde_end,
+               r->pde0, r->pde_truth, r->ic_end);
     for (int k = 0; k < r->n_speed; k++) print_speed(&r->speed[k]);
     printf("results: %s/ (summary.json, history.csv, test_pred.npy, loss.png, sample_*.png, checkpoint.ntc)\n", r->dir);
     rc = 0;
@@ -2026,7 +2392,7 @@ int nt_op_predict(const char *dir, const char *in_npy, const char *out_npy)
     }
     if (nt_tape_init(&r->tape, (size_t)1 << 24)) goto out;
     r->have_tape = 1;
-    int64_t npt = ipow(s, dim);
+    int64_t npt = ipow(s, dim) * (r->m.nt ? r->m.nt : 1);
     pred = malloc((size_t)(n * npt + 1) * sizeof(double));
     if (!pred) goto out;
     if (n > 0 && model_predict(&r->m, &r->tape, in.data, n, s, r->prob.batch, pred)) {
@@ -2039,7 +2405,9 @@ int nt_op_predict(const char *dir, const char *in_npy, const char *out_npy)
         else snprintf(outbuf, sizeof outbuf, "%s.pred.npy", in_npy);
         out_npy = outbuf;
     }
-    if (nt_npy_write(out_npy, NT_F64, in.ndim, in.shape, pred)) {
+    int64_t oshape[3] = {n, r->m.nt, s};
+    if (r->m.nt && !batched) oshape[0] = r->m.nt, oshape[1] = s;
+    if (r->m.nt ? nt_npy_write(out_npy, NT_F64, in.ndim + 1, oshape, pred) : nt_npy_write(out_npy, NT_F64, in.ndim, in.shape, pred)) {
         fprintf(stderr, "noether: %s\n", nt_error_msg());
         goto out;
     }

@@ -8,9 +8,11 @@
  *   operator:
  *     model:  {type: fno, dim, width, modes, layers, proj_width}
  *           | {type: deeponet, p, branch_width, branch_depth, trunk_width, trunk_depth, activation}
- *     data:   {dir, generate: {set, n, res, fine, seed, dt, threads}, train, test, subsample, normalize}
+ *     data:   {dir, generate: {set, n, res, fine, seed, dt, nu, t_end, grf_sigma, grf_tau, grf_alpha, times,
+ *                              threads}, train, test, subsample, normalize}
  *     train:  {epochs, batch, lr, decay_rate, decay_every, weight_decay, dtype, seed,
  *              log_every, eval_every, checkpoint_every}
+ *     physics: {weight, ic_weight, data_weight, nu}   (optional; space-time Burgers sets)
  *     output: {figures, speed}
  * Unknown keys and bad values are NT_ERR_FORMAT errors "file:line:column: ...". */
 #ifndef NT_OPERATOR_TRAIN_H
@@ -56,11 +58,16 @@ typedef struct nt_op_problem {
     nt_dtype dtype;
     uint64_t seed;
     int64_t log_every, eval_every, checkpoint_every;
+    /* physics (PINO, space-time Burgers sets): loss = data_weight * rel L2 +
+     * weight * PDE residual MSE + ic_weight * initial-condition MSE */
+    int physics;                 /* a physics: block is present */
+    double phys_w, phys_ic_w, phys_data_w;
+    double phys_nu;              /* 0: the dataset's (meta.json / generate:) */
     /* output */
     int figures;
     int64_t speed;               /* instances of the batch timing; 0 = no speed measurement */
     /* positions for checks against the dataset */
-    nt_op_pos pos_dim, pos_modes, pos_train, pos_test, pos_subsample, pos_dir, pos_model;
+    nt_op_pos pos_dim, pos_modes, pos_train, pos_test, pos_subsample, pos_dir, pos_model, pos_physics, pos_phys_nu;
 } nt_op_problem;
 
 /* Parses an operator file (text, named name in messages; dir: where data.dir
