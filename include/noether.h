@@ -365,17 +365,45 @@ double nt_mlp_jet_flops(const nt_mlp *m, int64_t n, int n_streams);
  * The embedding matrices are not parameters: they are drawn from the rng at init
  * (B first, then the trunk's weights), so the same seed rebuilds them. A plain MLP
  * (no embedding, no rwf) is exactly nt_mlp: same parameters in the same order, same
- * random draws, same arithmetic. */
+ * random draws, same arithmetic.
+ *
+ * Further pieces:
+ *   - Gaussian embedding (PIG, Kang et al. 2024), gaussians = M > 0, instead of the
+ *     periodic/Fourier embedding (not combinable with them): M Gaussians with trained
+ *     means μ and per-dimension log-scales ℓ (σ = exp(ℓ)), features
+ *     φ_m(x) = exp(−Σ_d (x_d − μ_dm)² / (2σ_dm²)) in the network's input space; μ_dm ~
+ *     U[−1, 1) (drawn before the trunk), ℓ_dm = log(gauss_sigma). Parameters "gauss_mu"
+ *     and "gauss_logs", each (1 × D·M), entry d·M + m, added before the trunk's.
+ *   - NT_NET_PIRATE (PirateNet, Wang, Sankaran et al. 2024), depth = B blocks (1..20):
+ *     on the embedding Φ (width E), U = σ(Φ·W_u + b_u), V = σ(Φ·W_v + b_v) (width w);
+ *     X_0 = Φ; block k: F = σ(X·W₁ + b₁), Z₁ = F⊙U + (1 − F)⊙V, G = σ(Z₁·W₂ + b₂),
+ *     Z₂ = G⊙U + (1 − G)⊙V, H = σ(Z₂·W₃ + b₃), X_k = α_k·H + (1 − α_k)·X_{k−1};
+ *     out = X_B·W_out + b_out. As in the authors' code, W₃ maps back to E, so every
+ *     block has width E and needs no input projection (w = `width` is the gates'
+ *     width). α_k (1 × 1 parameter "alpha<k>", after the block's dense layers) starts
+ *     at 0, so the initial network is Φ·W_out + b_out. Dense layers as above (Glorot,
+ *     zero biases, rwf if set) in the order U, V, then W₁ W₂ W₃ per block, then out.
+ *     Without periodic/Fourier/Gaussian embedding Φ is the input itself (E = in_dim).
+ *   - NT_NET_KAN (Chebyshev KAN; Liu et al. 2024, SS 2024): depth hidden layers of
+ *     width `width`, depth + 1 layers; layer l maps x (n × in) to
+ *     y_j = Σ_i Σ_{k=0..K} c_{jki} T_k(tanh(x_i)), K = kan_degree (1..16), T_k the
+ *     Chebyshev polynomials; no bias, no normalization; `act` is not used and rwf is
+ *     not allowed. Parameter "C<l>" is (out × (K+1)·in), entry (j, k·in + i), drawn
+ *     N(0, 1/(in·(K+1))) (`init` is not used). */
 
-typedef enum nt_net_type { NT_NET_MLP = 0, NT_NET_MODIFIED_MLP } nt_net_type;
+typedef enum nt_net_type { NT_NET_MLP = 0, NT_NET_MODIFIED_MLP, NT_NET_PIRATE, NT_NET_KAN } nt_net_type;
 
 #define NT_NET_MAX_DEPTH 60
 #define NT_NET_MAX_HARMONICS 64
 #define NT_NET_MAX_FEATURES 4096
+#define NT_NET_MAX_BLOCKS 20       /* PirateNet blocks */
+#define NT_NET_MAX_DEGREE 16       /* KAN Chebyshev degree */
+#define NT_NET_MAX_GAUSSIANS 4096
 
 typedef struct nt_net_config {
     nt_net_type type;
-    int in_dim, out_dim, width, depth;   /* depth: hidden layers (1..60; ≥ 2 modified) */
+    int in_dim, out_dim, width, depth;   /* depth: hidden layers (1..60; ≥ 2 modified);
+                                            pirate: blocks (1..NT_NET_MAX_BLOCKS) */
     nt_act act;
     nt_init init;
     double period[NT_JET_MAX_DIM];       /* > 0: periodic embedding of that input */
@@ -384,6 +412,9 @@ typedef struct nt_net_config {
     double fourier_scale;                /* standard deviation of B's entries */
     int rwf;                             /* 1 = random weight factorization */
     double rwf_mu, rwf_sigma;
+    int kan_degree;                      /* kan: Chebyshev degree K (default 5) */
+    int gaussians;                       /* Gaussian embedding: M (0 = none) */
+    double gauss_sigma;                  /* initial σ of every Gaussian (default 0.1) */
 } nt_net_config;
 
 #define NT_NET_MAX_LAYERS (NT_NET_MAX_DEPTH + 3)
@@ -404,6 +435,9 @@ typedef struct nt_net {
     int n_per, n_pass;         /* periodic rows (Σ harmonics), passed-through inputs */
     nt_tensor per_A, pass_P;   /* fixed (n_per × in_dim) angular frequencies, (n_pass × in_dim) selection */
     nt_tensor ff_B;            /* fixed (features × periodic output) = 2π·B */
+    nt_tensor *alpha[NT_NET_MAX_BLOCKS]; /* pirate: (1 × 1) block weights */
+    nt_tensor *g_mu, *g_logs;  /* Gaussian embedding: (1 × in_dim·M) each */
+    nt_tensor g_mask;          /* fixed (in_dim × in_dim·M): 1 where column d·M + m has d */
 } nt_net;
 
 /* Number of scalars nt_net_init adds to a parameter block (0 for an invalid config). */
@@ -418,6 +452,18 @@ void nt_net_free(nt_net *m);
 nt_tensor *nt_net_forward(const nt_net *m, nt_tape *t, nt_tensor *x);
 /* Jet forward: input jet (S·n × in_dim) -> output jet (S·n × out_dim). */
 nt_tensor *nt_net_jet(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *jet);
+/* PirateNet's physics-informed initialization: sets the output layer (W_out, b_out)
+ * to the least-squares fit of y (n × out_dim, row-major) on the features that feed
+ * it, X_B(x) (n × E), at the points x (n × in_dim, row-major, in the network's input
+ * coordinates). With every α = 0 (as after nt_net_init) X_B = Φ, so the network then
+ * reproduces y at x as far as a linear map of Φ plus a bias can (exactly when n ≤ E + 1
+ * and the features are independent). Solved in double by Cholesky on the normal
+ * equations [X 1]ᵀ[X 1] + λI, λ = 1e-12·trace/(E + 1) (raised ×100 up to 4 times if
+ * the factorization fails); with rwf, V_out = W_out / exp(s_out). Records forward
+ * nodes on t without gradients (the caller may reset t afterwards); changes nothing
+ * else. NT_ERR_ARG if m is not a PirateNet or n < 1; NT_ERR_NUMERIC for non-finite
+ * x, y or features, or a failed factorization; NT_ERR_NOMEM. */
+nt_status nt_net_pirate_fit_output(nt_net *m, nt_tape *t, const double *x, const double *y, int64_t n);
 
 /* ------------------------------------------------------------------------------ */
 /* Neural operators (issue #6): spectral convolution, FNO, DeepONet, relative L2    */

@@ -7,7 +7,16 @@
  * acts on every derivative block alike). The modified MLP's gate
  * (1 − Z)⊙U + Z⊙V = U + Z⊙(V − U) is a jet product (Leibniz) and sums. A
  * factorized weight diag(exp(s))·V is formed once per forward from the parameters
- * (exp(s)·1ᵀ ⊙ V), so every derivative block sees the same effective W. */
+ * (exp(s)·1ᵀ ⊙ V), so every derivative block sees the same effective W.
+ *
+ * PirateNet's gates are the same jet products; its residual update
+ * X + α·(H − X) multiplies every block by the scalar α (linear). The KAN layer's
+ * Chebyshev features follow T_{k+1} = 2·s·T_k − T_{k−1} with s = tanh(x) (jet
+ * products and linear combinations; T_0 is the constant 1: value block 1,
+ * derivative blocks 0), and the contraction with the coefficients is one linear
+ * map of the concatenated [T_0 .. T_K]. The Gaussian embedding's scaled offsets
+ * q_dm = (x_d − μ_dm)/σ_dm are a linear map of the input (the −μ/σ part on the value
+ * block only), then q² (jet product), a sum over d (column slices) and exp. */
 #include "ad/ad_internal.h"
 
 #include <math.h>
@@ -29,6 +38,8 @@ nt_net_config nt_net_config_default(int in_dim, int out_dim, int width, int dept
     c.fourier_scale = 1.0;
     c.rwf_mu = 1.0;
     c.rwf_sigma = 0.1;
+    c.kan_degree = 5;
+    c.gauss_sigma = 0.1;
     return c;
 }
 
@@ -38,11 +49,33 @@ static nt_status check_config(const nt_net_config *c)
         return nt_set_error(NT_ERR_ARG, "network in_dim %d out of range (1..%d)", c->in_dim, NT_JET_MAX_DIM);
     if (c->out_dim < 1) return nt_set_error(NT_ERR_ARG, "network out_dim %d must be >= 1", c->out_dim);
     if (c->width < 1) return nt_set_error(NT_ERR_ARG, "network width %d must be >= 1", c->width);
-    int dmin = c->type == NT_NET_MODIFIED_MLP ? 2 : 1;
-    if (c->depth < dmin || c->depth > NT_NET_MAX_DEPTH)
-        return nt_set_error(NT_ERR_ARG, "network depth %d out of range (%d..%d)", c->depth, dmin, NT_NET_MAX_DEPTH);
-    if (c->type != NT_NET_MLP && c->type != NT_NET_MODIFIED_MLP)
+    if (c->type != NT_NET_MLP && c->type != NT_NET_MODIFIED_MLP && c->type != NT_NET_PIRATE && c->type != NT_NET_KAN)
         return nt_set_error(NT_ERR_ARG, "network type %d unknown", (int)c->type);
+    if (c->type == NT_NET_PIRATE) {
+        if (c->depth < 1 || c->depth > NT_NET_MAX_BLOCKS)
+            return nt_set_error(NT_ERR_ARG, "pirate network depth (blocks) %d out of range (1..%d)", c->depth,
+                                NT_NET_MAX_BLOCKS);
+    } else {
+        int dmin = c->type == NT_NET_MODIFIED_MLP ? 2 : 1;
+        if (c->depth < dmin || c->depth > NT_NET_MAX_DEPTH)
+            return nt_set_error(NT_ERR_ARG, "network depth %d out of range (%d..%d)", c->depth, dmin, NT_NET_MAX_DEPTH);
+    }
+    if (c->type == NT_NET_KAN) {
+        if (c->kan_degree < 1 || c->kan_degree > NT_NET_MAX_DEGREE)
+            return nt_set_error(NT_ERR_ARG, "kan degree %d out of range (1..%d)", c->kan_degree, NT_NET_MAX_DEGREE);
+        if (c->rwf) return nt_set_error(NT_ERR_ARG, "rwf is not available with a kan network (no dense layers)");
+    }
+    if (c->gaussians < 0 || c->gaussians > NT_NET_MAX_GAUSSIANS)
+        return nt_set_error(NT_ERR_ARG, "gaussians %d out of range (0..%d)", c->gaussians, NT_NET_MAX_GAUSSIANS);
+    if (c->gaussians > 0) {
+        if (!(c->gauss_sigma > 0 && isfinite(c->gauss_sigma)))
+            return nt_set_error(NT_ERR_ARG, "gaussian sigma must be > 0");
+        if (c->fourier_features > 0)
+            return nt_set_error(NT_ERR_ARG, "gaussians cannot be combined with fourier features");
+        for (int d = 0; d < c->in_dim; d++)
+            if (c->period[d] > 0)
+                return nt_set_error(NT_ERR_ARG, "gaussians cannot be combined with a periodic embedding");
+    }
     if (c->act <= NT_ACT_IDENTITY || c->act >= NT_ACT_COUNT)
         return nt_set_error(NT_ERR_ARG, "network activation %d out of range", (int)c->act);
     for (int d = 0; d < c->in_dim; d++) {
@@ -73,12 +106,38 @@ static void embed_dims(const nt_net_config *c, int *n_per, int *n_pass, int *per
     *n_pass = ns;
     *per_out = np ? 2 * np + ns : c->in_dim;
     *embed = c->fourier_features > 0 ? 2 * c->fourier_features : *per_out;
+    if (c->gaussians > 0) *embed = c->gaussians;
 }
 
-/* Trunk layer shapes: layer l maps in[l] -> out[l]. */
+/* Trunk layer shapes: layer l maps in[l] -> out[l] (for kan, in[l] counts the
+ * (K+1)·inputs Chebyshev features). */
 static int trunk_shapes(const nt_net_config *c, int embed, int *in, int *out)
 {
     int n = 0;
+    if (c->type == NT_NET_PIRATE) {
+        for (int k = 0; k < 2; k++) { /* U, V */
+            in[n] = embed;
+            out[n++] = c->width;
+        }
+        for (int b = 0; b < c->depth; b++) { /* W1, W2, W3: E -> w -> w -> E */
+            in[n] = embed;
+            out[n++] = c->width;
+            in[n] = c->width;
+            out[n++] = c->width;
+            in[n] = c->width;
+            out[n++] = embed;
+        }
+        in[n] = embed;
+        out[n++] = c->out_dim;
+        return n;
+    }
+    if (c->type == NT_NET_KAN) {
+        for (int l = 0; l <= c->depth; l++) {
+            in[n] = (c->kan_degree + 1) * (l ? c->width : embed);
+            out[n++] = l < c->depth ? c->width : c->out_dim;
+        }
+        return n;
+    }
     if (c->type == NT_NET_MODIFIED_MLP) {
         for (int k = 0; k < 3; k++) { /* U, V, H_1 */
             in[n] = embed;
@@ -106,7 +165,10 @@ int64_t nt_net_param_count(const nt_net_config *cfg)
     embed_dims(cfg, &np, &ns, &po, &e);
     int n = trunk_shapes(cfg, e, in, out);
     int64_t total = 0;
-    for (int l = 0; l < n; l++) total += (int64_t)out[l] * (in[l] + 1 + (cfg->rwf ? 1 : 0));
+    int bias = cfg->type == NT_NET_KAN ? 0 : 1;
+    for (int l = 0; l < n; l++) total += (int64_t)out[l] * (in[l] + bias + (cfg->rwf ? 1 : 0));
+    if (cfg->type == NT_NET_PIRATE) total += cfg->depth;                 /* α */
+    if (cfg->gaussians > 0) total += 2 * (int64_t)cfg->in_dim * cfg->gaussians; /* μ, log σ */
     return total;
 }
 
@@ -128,6 +190,7 @@ void nt_net_free(nt_net *m)
     free(m->per_A.data);
     free(m->pass_P.data);
     free(m->ff_B.data);
+    free(m->g_mask.data);
     memset(m, 0, sizeof *m);
 }
 
@@ -159,6 +222,22 @@ nt_status nt_net_init(nt_net *m, const nt_net_config *cfg, nt_params *p, nt_rng 
         for (int64_t i = 0; i < m->ff_B.size; i++)
             nt_tensor_set(&m->ff_B, i, 2.0 * NT_PI * cfg->fourier_scale * nt_rng_normal(rng));
     }
+    if (cfg->gaussians > 0) {
+        int64_t M = cfg->gaussians, DM = (int64_t)D * M;
+        m->g_mu = nt_params_add(p, "gauss_mu", 1, DM);
+        m->g_logs = nt_params_add(p, "gauss_logs", 1, DM);
+        if (!m->g_mu || !m->g_logs) {
+            st = NT_ERR_ARG;
+            goto fail;
+        }
+        if ((st = fixed_alloc(&m->g_mask, dt, D, DM))) goto fail;
+        for (int d = 0; d < D; d++)
+            for (int64_t k = 0; k < M; k++) nt_tensor_set(&m->g_mask, d * DM + d * M + k, 1.0);
+        for (int64_t i = 0; i < DM; i++) {
+            nt_tensor_set(m->g_mu, i, 2.0 * nt_rng_uniform(rng) - 1.0);
+            nt_tensor_set(m->g_logs, i, log(cfg->gauss_sigma));
+        }
+    }
     m->plain = cfg->type == NT_NET_MLP && !cfg->rwf;
     if (m->plain) {
         nt_mlp_config mc = {m->embed_dim, cfg->out_dim, cfg->width, cfg->depth, cfg->act, cfg->init};
@@ -170,11 +249,21 @@ nt_status nt_net_init(nt_net *m, const nt_net_config *cfg, nt_params *p, nt_rng 
     for (int l = 0; l < m->n_dense; l++) {
         nt_net_dense *L = &m->dense[l];
         char name[32];
-        snprintf(name, sizeof name, cfg->rwf ? "V%d" : "W%d", l);
+        snprintf(name, sizeof name, cfg->type == NT_NET_KAN ? "C%d" : cfg->rwf ? "V%d" : "W%d", l);
         L->W = nt_params_add(p, name, out[l], in[l]);
+        if (!L->W) {
+            st = NT_ERR_ARG;
+            goto fail;
+        }
         if (cfg->rwf) {
             snprintf(name, sizeof name, "s%d", l);
             L->s = nt_params_add(p, name, out[l], 1);
+        }
+        if (cfg->type == NT_NET_KAN) {
+            /* Chebyshev coefficients: no bias (T_0 = 1 plays its part), N(0, 1/(in·(K+1))) */
+            double sd = 1.0 / sqrt((double)in[l]);
+            for (int64_t i = 0; i < L->W->size; i++) nt_tensor_set(L->W, i, sd * nt_rng_normal(rng));
+            continue;
         }
         snprintf(name, sizeof name, "b%d", l);
         L->b = nt_params_add(p, name, 1, out[l]);
@@ -198,6 +287,15 @@ nt_status nt_net_init(nt_net *m, const nt_net_config *cfg, nt_params *p, nt_rng 
                     nt_tensor_set(L->W, i, nt_tensor_get(L->W, i) * e);
                 }
             }
+        /* pirate: α of block b after its three dense layers (U, V are 0 and 1) */
+        if (cfg->type == NT_NET_PIRATE && l >= 2 && l < m->n_dense - 1 && (l - 2) % 3 == 2) {
+            int b = (l - 2) / 3;
+            snprintf(name, sizeof name, "alpha%d", b);
+            if (!(m->alpha[b] = nt_params_add(p, name, 1, 1))) {
+                st = NT_ERR_ARG;
+                goto fail;
+            }
+        }
     }
     return NT_OK;
 fail:
@@ -214,8 +312,37 @@ static nt_tensor *act(nt_tape *t, const nt_jet_spec *s, nt_tensor *z, nt_act a)
     return s ? nt_jet_act(t, s, z, a) : nt_act_apply(t, z, a, 0);
 }
 
+static nt_tensor *mul(nt_tape *t, const nt_jet_spec *s, nt_tensor *a, nt_tensor *b);
+
+/* φ_m = exp(−½ Σ_d q_dm²), q_dm = x_d/σ_dm − μ_dm/σ_dm (the constant on block 0 only). */
+static nt_tensor *gauss_embed(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *x, int64_t n)
+{
+    int D = m->cfg.in_dim;
+    int64_t M = m->cfg.gaussians, rows = nt_tensor_rows(x);
+    nt_tensor *ls = nt_scale(t, m->g_logs, -1.0, 0.0);
+    nt_tensor *w = ls ? nt_exp(t, ls) : NULL; /* 1/σ, (1 × D·M) */
+    nt_tensor *ones = nt_tensor_new2(t, x->dtype, D, 1);
+    if (!w || !ones) return NULL;
+    for (int d = 0; d < D; d++) nt_tensor_set(ones, d, 1.0);
+    nt_tensor *wb = nt_matmul(t, ones, w, 0);                        /* (D × D·M) */
+    nt_tensor *W = wb ? nt_mul(t, (nt_tensor *)&m->g_mask, wb) : NULL; /* block-diagonal */
+    nt_tensor *q = W ? nt_matmul(t, x, W, 0) : NULL;                  /* x_d/σ_dm */
+    nt_tensor *mw = nt_mul(t, m->g_mu, w);
+    nt_tensor *c = mw ? nt_scale(t, mw, -1.0, 0.0) : NULL;
+    q = q && c ? nt_bias(t, q, c, n) : NULL;
+    nt_tensor *q2 = mul(t, s, q, q);
+    if (!q2) return NULL;
+    nt_tensor *r = nt_slice2(t, q2, 0, rows, 0, M);
+    for (int d = 1; d < D && r; d++) {
+        nt_tensor *sl = nt_slice2(t, q2, 0, rows, d * M, (d + 1) * M);
+        r = sl ? nt_add(t, r, sl) : NULL;
+    }
+    return r ? act(t, s, nt_scale(t, r, -0.5, 0.0), NT_ACT_EXP) : NULL;
+}
+
 static nt_tensor *embed(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *x, int64_t n)
 {
+    if (m->cfg.gaussians > 0) return gauss_embed(m, t, s, x, n);
     nt_tensor *e = x;
     if (m->n_per) {
         nt_tensor *z = nt_linear(t, x, (nt_tensor *)&m->per_A, NULL, n);
@@ -254,11 +381,63 @@ static nt_tensor *mul(nt_tape *t, const nt_jet_spec *s, nt_tensor *a, nt_tensor 
     return s ? nt_jet_mul(t, s, a, b) : nt_mul(t, a, b);
 }
 
+/* PirateNet up to the features X_B that feed the output layer. */
+static nt_tensor *pirate_features(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *x, int64_t n)
+{
+    const nt_net_config *c = &m->cfg;
+    const nt_net_dense *L = m->dense;
+    nt_tensor *U = act(t, s, dense(t, &L[0], x, n), c->act);
+    nt_tensor *V = act(t, s, dense(t, &L[1], x, n), c->act);
+    nt_tensor *UV = U && V ? nt_sub(t, U, V) : NULL; /* F⊙U + (1 − F)⊙V = V + F⊙(U − V) */
+    nt_tensor *X = UV ? x : NULL;
+    for (int b = 0; b < c->depth && X; b++) {
+        const nt_net_dense *B = &L[2 + 3 * b];
+        nt_tensor *F = act(t, s, dense(t, &B[0], X, n), c->act);
+        nt_tensor *g = mul(t, s, F, UV);
+        nt_tensor *Z = g ? nt_add(t, V, g) : NULL;
+        nt_tensor *G = act(t, s, dense(t, &B[1], Z, n), c->act);
+        g = mul(t, s, G, UV);
+        Z = g ? nt_add(t, V, g) : NULL;
+        nt_tensor *H = act(t, s, dense(t, &B[2], Z, n), c->act);
+        nt_tensor *dH = H ? nt_sub(t, H, X) : NULL; /* α·H + (1 − α)·X = X + α·(H − X) */
+        nt_tensor *a = dH ? nt_mul(t, m->alpha[b], dH) : NULL;
+        X = a ? nt_add(t, X, a) : NULL;
+    }
+    return X;
+}
+
+/* Chebyshev KAN layers; every layer is nt_linear of [T_0(s) .. T_K(s)], s = tanh(x). */
+static nt_tensor *kan(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *x, int64_t n)
+{
+    int K = m->cfg.kan_degree;
+    nt_tensor *h = x;
+    for (int l = 0; l < m->n_dense && h; l++) {
+        int64_t rows = nt_tensor_rows(h), in = nt_tensor_cols(h);
+        nt_tensor *T0 = nt_tensor_zeros2(t, h->dtype, rows, in); /* 1 on the value block */
+        nt_tensor *sq = act(t, s, h, NT_ACT_TANH);
+        if (!T0 || !sq) return NULL;
+        for (int64_t i = 0; i < n * in; i++) nt_tensor_set(T0, i, 1.0);
+        nt_tensor *feat = nt_concat(t, T0, sq, 1), *prev = T0, *cur = sq;
+        for (int k = 2; k <= K && feat; k++) {
+            nt_tensor *p = mul(t, s, sq, cur);
+            nt_tensor *p2 = p ? nt_scale(t, p, 2.0, 0.0) : NULL;
+            nt_tensor *next = p2 ? nt_sub(t, p2, prev) : NULL;
+            feat = next ? nt_concat(t, feat, next, 1) : NULL;
+            prev = cur;
+            cur = next;
+        }
+        h = feat ? nt_linear(t, feat, m->dense[l].W, NULL, n) : NULL;
+    }
+    return h;
+}
+
 static nt_tensor *trunk(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *x, int64_t n)
 {
     const nt_net_config *c = &m->cfg;
     const nt_net_dense *L = m->dense;
     int last = m->n_dense - 1;
+    if (c->type == NT_NET_PIRATE) return dense(t, &L[last], pirate_features(m, t, s, x, n), n);
+    if (c->type == NT_NET_KAN) return kan(m, t, s, x, n);
     if (c->type == NT_NET_MLP) {
         nt_tensor *h = x;
         for (int l = 0; l < last; l++) h = act(t, s, dense(t, &L[l], h, n), c->act);
@@ -293,4 +472,105 @@ nt_tensor *nt_net_jet(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tens
     nt_tensor *e = embed(m, t, s, jet, n);
     if (!e) return NULL;
     return m->plain ? nt_mlp_jet(&m->mlp, t, s, e) : trunk(m, t, s, e, n);
+}
+
+/* ---------------------------------------------------------------------------- */
+/* PirateNet: least-squares output layer                                          */
+
+/* In-place Cholesky A = L·Lᵀ (lower triangle of a P×P row-major matrix); 0 on success. */
+static int cholesky(double *A, int64_t P)
+{
+    for (int64_t j = 0; j < P; j++) {
+        double d = A[j * P + j];
+        for (int64_t k = 0; k < j; k++) d -= A[j * P + k] * A[j * P + k];
+        if (!(d > 0) || !isfinite(d)) return -1;
+        d = sqrt(d);
+        A[j * P + j] = d;
+        for (int64_t i = j + 1; i < P; i++) {
+            double v = A[i * P + j];
+            for (int64_t k = 0; k < j; k++) v -= A[i * P + k] * A[j * P + k];
+            A[i * P + j] = v / d;
+        }
+    }
+    return 0;
+}
+
+nt_status nt_net_pirate_fit_output(nt_net *m, nt_tape *t, const double *x, const double *y, int64_t n)
+{
+    const nt_net_config *c = &m->cfg;
+    if (c->type != NT_NET_PIRATE) return nt_set_error(NT_ERR_ARG, "nt_net_pirate_fit_output: the network is not a pirate network");
+    if (n < 1) return nt_set_error(NT_ERR_ARG, "nt_net_pirate_fit_output: no points");
+    int D = c->in_dim, O = c->out_dim;
+    for (int64_t i = 0; i < n * D; i++)
+        if (!isfinite(x[i])) return nt_set_error(NT_ERR_NUMERIC, "nt_net_pirate_fit_output: non-finite input");
+    for (int64_t i = 0; i < n * O; i++)
+        if (!isfinite(y[i])) return nt_set_error(NT_ERR_NUMERIC, "nt_net_pirate_fit_output: non-finite target");
+    const nt_net_dense *Lo = &m->dense[m->n_dense - 1];
+    nt_dtype dt = Lo->W->dtype;
+    int ge = t->grad_enabled;
+    t->grad_enabled = 0;
+    nt_tensor *xt = nt_tensor_from_f64(t, dt, n, D, x);
+    nt_tensor *e = xt ? embed(m, t, NULL, xt, n) : NULL;
+    nt_tensor *h = e ? pirate_features(m, t, NULL, e, n) : NULL;
+    t->grad_enabled = ge;
+    if (!h) return NT_ERR_NOMEM;
+    int64_t E = nt_tensor_cols(h), P = E + 1;
+    double *A = malloc((size_t)(P * P) * sizeof(double)), *G = malloc((size_t)(P * P) * sizeof(double));
+    double *B = calloc((size_t)(P * O), sizeof(double)), *f = malloc((size_t)P * sizeof(double));
+    nt_status st = NT_OK;
+    if (!A || !G || !B || !f) {
+        st = nt_set_error(NT_ERR_NOMEM, "out of memory for the output fit");
+        goto done;
+    }
+    /* normal equations G = [X 1]ᵀ[X 1], B = [X 1]ᵀ y (lower triangle of G) */
+    memset(G, 0, (size_t)(P * P) * sizeof(double));
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t k = 0; k < E; k++) f[k] = nt_tensor_get(h, i * E + k);
+        f[E] = 1.0;
+        for (int64_t a = 0; a < P; a++) {
+            if (!isfinite(f[a])) {
+                st = nt_set_error(NT_ERR_NUMERIC, "nt_net_pirate_fit_output: non-finite features");
+                goto done;
+            }
+            for (int64_t b = 0; b <= a; b++) G[a * P + b] += f[a] * f[b];
+            for (int o = 0; o < O; o++) B[a * O + o] += f[a] * y[i * O + o];
+        }
+    }
+    double tr = 0;
+    for (int64_t a = 0; a < P; a++) tr += G[a * P + a];
+    double lam = 1e-12 * tr / (double)P;
+    int ok = -1;
+    for (int tries = 0; tries < 5 && ok; tries++, lam *= 100) {
+        memcpy(A, G, (size_t)(P * P) * sizeof(double));
+        for (int64_t a = 0; a < P; a++) A[a * P + a] += lam;
+        ok = cholesky(A, P);
+    }
+    if (ok) {
+        st = nt_set_error(NT_ERR_NUMERIC, "nt_net_pirate_fit_output: the normal equations are not positive definite");
+        goto done;
+    }
+    /* solve L·Lᵀ·w = B column by column (B overwritten by w) */
+    for (int o = 0; o < O; o++) {
+        for (int64_t a = 0; a < P; a++) {
+            double v = B[a * O + o];
+            for (int64_t k = 0; k < a; k++) v -= A[a * P + k] * B[k * O + o];
+            B[a * O + o] = v / A[a * P + a];
+        }
+        for (int64_t a = P - 1; a >= 0; a--) {
+            double v = B[a * O + o];
+            for (int64_t k = a + 1; k < P; k++) v -= A[k * P + a] * B[k * O + o];
+            B[a * O + o] = v / A[a * P + a];
+        }
+    }
+    for (int o = 0; o < O; o++) {
+        double sc = Lo->s ? exp(-nt_tensor_get(Lo->s, o)) : 1.0;
+        for (int64_t k = 0; k < E; k++) nt_tensor_set(Lo->W, o * E + k, B[k * O + o] * sc);
+        nt_tensor_set(Lo->b, o, B[E * O + o]);
+    }
+done:
+    free(A);
+    free(G);
+    free(B);
+    free(f);
+    return st;
 }

@@ -423,6 +423,9 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
     nc.rwf = p->rwf;
     nc.rwf_mu = p->rwf_mu;
     nc.rwf_sigma = p->rwf_sigma;
+    if (p->kan_degree > 0) nc.kan_degree = p->kan_degree;
+    nc.gaussians = p->gaussians;
+    if (p->gaussians > 0) nc.gauss_sigma = p->gauss_sigma;
     int64_t np = nt_net_param_count(&nc) + p->env.n_unknowns + 64;
     nt_status st = nt_params_init(&m->params, p->dtype, np);
     if (st) return st;

@@ -602,12 +602,14 @@ static nt_status load_data(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 
 static nt_status const_expr(nt_problem *p, const nt_ydoc *d, const nt_ynode *x, const char *what, double *out);
 
-/* model: {type, width, depth, activation, fourier, periodic, rwf} (docs/problem-files.md,
- * "Architectures"); the network is built by nt_net_init in pinn.c. */
+/* model: {type, width, depth, blocks, degree, activation, fourier, periodic, rwf,
+ * gaussians} (docs/problem-files.md, "Architectures"); the network is built by
+ * nt_net_init in pinn.c. */
 static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
-    static const char *keys[] = {"type", "width", "depth", "activation", "fourier", "periodic", "rwf", NULL};
+    static const char *keys[] = {"type", "width", "depth", "blocks", "degree", "activation", "fourier",
+                                 "periodic", "rwf", "gaussians", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "model");
     if (st) return st;
     const nt_ynode *x, *type = NULL;
@@ -616,23 +618,46 @@ static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
         if ((st = nt_yaml_str(d, x, "type", &s))) return st;
         if (!strcmp(s, "mlp")) p->net_type = NT_NET_MLP;
         else if (!strcmp(s, "modified_mlp")) p->net_type = NT_NET_MODIFIED_MLP;
-        else return nt_yaml_error(d, x, "model type '%s' is not available (available: mlp, modified_mlp)", s);
+        else if (!strcmp(s, "pirate")) p->net_type = NT_NET_PIRATE;
+        else if (!strcmp(s, "kan")) p->net_type = NT_NET_KAN;
+        else return nt_yaml_error(d, x, "model type '%s' is not available (available: mlp, modified_mlp); also pirate (PirateNet) and kan (Chebyshev KAN)", s);
     }
+    int pirate = p->net_type == NT_NET_PIRATE, kan = p->net_type == NT_NET_KAN;
     int64_t v;
     if ((x = nt_ynode_get(n, "width"))) {
         if ((st = nt_yaml_int(d, x, "width", 1, 4096, &v))) return st;
         p->width = (int)v;
     }
+    const nt_ynode *bl = nt_ynode_get(n, "blocks");
+    if (bl && !pirate) return nt_yaml_error(d, bl, "'blocks' applies to type: pirate (other networks take 'depth')");
     if ((x = nt_ynode_get(n, "depth"))) {
+        if (bl) return nt_yaml_error(d, x, "pirate takes 'blocks' or 'depth' (the same thing), not both");
         if ((st = nt_yaml_int(d, x, "depth", 1, 60, &v))) return st;
+        if (pirate && v > NT_NET_MAX_BLOCKS)
+            return nt_yaml_error(d, x, "pirate depth (blocks) must be at most %d", NT_NET_MAX_BLOCKS);
         p->depth = (int)v;
+    } else if (bl) {
+        if ((st = nt_yaml_int(d, bl, "blocks", 1, NT_NET_MAX_BLOCKS, &v))) return st;
+        p->depth = (int)v;
+        x = bl;
+    } else if (pirate) {
+        p->depth = 3; /* the paper's usual number of blocks */
     }
     if (p->net_type == NT_NET_MODIFIED_MLP && p->depth < 2)
         return nt_yaml_error(d, x ? x : type, "modified_mlp needs depth >= 2 (hidden layers; depth - 1 gates)");
+    if ((x = nt_ynode_get(n, "degree"))) {
+        if (!kan) return nt_yaml_error(d, x, "'degree' applies to type: kan");
+        if ((st = nt_yaml_int(d, x, "degree", 1, NT_NET_MAX_DEGREE, &v))) return st;
+        p->kan_degree = (int)v;
+    } else if (kan) {
+        p->kan_degree = 5;
+    }
     if ((x = nt_ynode_get(n, "activation"))) {
         if ((st = nt_yaml_str(d, x, "activation", &s))) return st;
         if (nt_act_parse(s, &p->act) != NT_OK || p->act == NT_ACT_IDENTITY)
             return nt_yaml_error(d, x, "unknown activation '%s' (tanh, sin, cos, sigmoid, gelu, swish, exp)", s);
+        if (kan && p->act != NT_ACT_TANH)
+            return nt_yaml_error(d, x, "kan squashes its inputs with tanh and takes no other activation");
     }
     const nt_ynode *b;
     if ((b = nt_ynode_get(n, "fourier"))) {
@@ -686,8 +711,45 @@ static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
             if ((st = nt_yaml_double(d, x, "sigma", &p->rwf_sigma))) return st;
             if (!(p->rwf_sigma >= 0)) return nt_yaml_error(d, x, "rwf sigma must be >= 0");
         }
+        if (kan) return nt_yaml_error(d, b, "rwf is not available with type: kan (it has no dense layers)");
+    }
+    if ((b = nt_ynode_get(n, "gaussians"))) {
+        if (b->kind != NT_Y_MAP) return nt_yaml_error(d, b, "gaussians must be a mapping {count: M, sigma: s}");
+        static const char *gk[] = {"count", "sigma", NULL};
+        if ((st = nt_yaml_check_keys(d, b, gk, "gaussians"))) return st;
+        p->gaussians = 64;
+        p->gauss_sigma = 0.1;
+        if ((x = nt_ynode_get(b, "count"))) {
+            if ((st = nt_yaml_int(d, x, "count", 1, NT_NET_MAX_GAUSSIANS, &v))) return st;
+            p->gaussians = (int)v;
+        }
+        if ((x = nt_ynode_get(b, "sigma"))) {
+            if ((st = nt_yaml_double(d, x, "sigma", &p->gauss_sigma))) return st;
+            if (!(p->gauss_sigma > 0 && isfinite(p->gauss_sigma)))
+                return nt_yaml_error(d, x, "gaussians sigma must be > 0");
+        }
+        int per = 0;
+        for (int k = 0; k < p->env.n_vars; k++) per |= p->period[k] > 0;
+        if (p->fourier_features > 0 || per)
+            return nt_yaml_error(d, b, "gaussians replace the input embedding and cannot be combined with %s",
+                                 per ? "periodic" : "fourier");
+    }
+    /* PirateNets always use an embedding: Fourier features with their defaults if none is given */
+    if (pirate && !p->gaussians && !p->fourier_features) {
+        int per = 0;
+        for (int k = 0; k < p->env.n_vars; k++) per |= p->period[k] > 0;
+        if (!per) {
+            p->fourier_features = 128;
+            p->fourier_scale = 1.0;
+        }
     }
     return NT_OK;
+}
+
+const char *nt_stage_name(nt_stage_kind k)
+{
+    static const char *names[] = {"adam", "lbfgs", "multiadam", "config", "soap"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
 static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, nt_stage *s)

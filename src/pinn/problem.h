@@ -110,7 +110,7 @@ typedef struct nt_problem {
     /* model */
     int width, depth;
     nt_act act;
-    int net_type;                /* nt_net_type: mlp or modified_mlp */
+    int net_type;                /* nt_net_type: mlp, modified_mlp, pirate or kan */
     double period[NT_EXPR_MAX_VARS];   /* exact periodic embedding: period in problem
                                           units (0 = the variable is not embedded) */
     int harmonics[NT_EXPR_MAX_VARS];
@@ -118,6 +118,9 @@ typedef struct nt_problem {
     double fourier_scale;
     int rwf;                     /* random weight factorization */
     double rwf_mu, rwf_sigma;
+    int kan_degree;              /* kan: Chebyshev degree (0 = the default, 5) */
+    int gaussians;               /* Gaussian embedding: count (0 = none) */
+    double gauss_sigma;          /* its initial σ, in normalized input units */
 
     /* training */
     nt_dtype dtype;
