@@ -429,7 +429,8 @@ typedef struct nt_net {
     nt_net_config cfg;
     int plain;                 /* no rwf and type mlp: the trunk is `mlp` */
     nt_mlp mlp;
-    int n_dense;               /* modified: U, V, H_1, gates..., out; mlp+rwf: layers */
+    int n_dense;               /* modified: U, V, H_1, gates..., out; mlp+rwf: layers;
+                                  pirate: U, V, W₁ W₂ W₃ per block, out; kan: C per layer (b NULL) */
     nt_net_dense dense[NT_NET_MAX_LAYERS];
     int embed_dim;             /* trunk input width */
     int n_per, n_pass;         /* periodic rows (Σ harmonics), passed-through inputs */

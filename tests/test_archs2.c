@@ -4,7 +4,8 @@
  *  - nt_net_param_count is exact (hand-counted for one case of each) and equals the
  *    scalars nt_net_init adds;
  *  - the jet forward's derivative streams (first, second, mixed, third and fourth
- *    order) match finite differences of the plain forward;
+ *    order) match finite differences of the plain forward; float32 networks (same
+ *    draws) agree with float64 to float32 precision;
  *  - PirateNet: every α is 0 after init and the output is then Φ·W_outᵀ + b_out
  *    (Φ the Fourier embedding, computed here by hand); nt_net_pirate_fit_output
  *    reproduces consistent data (n > E + 1) and interpolates arbitrary data
@@ -286,6 +287,51 @@ static void test_jet_vs_fd(void)
         free(J);
         nt_net_free(&m);
         nt_params_free(&p);
+    }
+    nt_jet_spec_free(&s);
+    nt_tape_free(&t);
+}
+
+/* float32 networks: same draws, values and derivative streams close to float64. */
+static void test_float32(void)
+{
+    nt_tape t;
+    CHECK_OK(nt_tape_init(&t, 0));
+    nt_jet_spec s;
+    nt_jet_spec_init(&s, 2);
+    CHECK(nt_jet_spec_add_named(&s, "xy", "xxy") >= 0);
+    CHECK_OK(nt_jet_spec_build(&s));
+    double pts[6] = {0.1, -0.4, 0.7, 0.2, -0.8, 0.9};
+    for (int ai = 0; ai < N_ARCHS; ai++) {
+        nt_net_config c = make_cfg(&k_archs[ai], 2, 1, NT_ACT_TANH);
+        double J[2][64];
+        int64_t size = 0;
+        for (int dt = 0; dt < 2; dt++) {
+            nt_params p;
+            CHECK_OK(nt_params_init(&p, (nt_dtype)dt, nt_net_param_count(&c)));
+            nt_net m;
+            nt_rng r;
+            nt_rng_init(&r, 77);
+            CHECK_OK(nt_net_init(&m, &c, &p, &r));
+            set_alphas(&m, 0.3);
+            nt_tape_reset(&t);
+            nt_tensor *x = nt_tensor_from_f64(&t, (nt_dtype)dt, 3, 2, pts);
+            nt_tensor *jet = nt_net_jet(&m, &t, &s, nt_jet_input(&t, &s, x));
+            CHECK(jet && jet->dtype == (nt_dtype)dt && jet->size <= 64);
+            if (jet && jet->size <= 64) {
+                size = jet->size;
+                for (int64_t i = 0; i < size; i++) J[dt][i] = nt_tensor_get(jet, i);
+            }
+            nt_net_free(&m);
+            nt_params_free(&p);
+        }
+        double worst = 0, scale = 0;
+        for (int64_t i = 0; i < size; i++) {
+            worst = fmax(worst, fabs(J[0][i] - J[1][i]));
+            scale = fmax(scale, fabs(J[1][i]));
+        }
+        if (!(worst <= 1e-4 * scale))
+            nt_test_fail(__FILE__, __LINE__, "%s: float32 jet off by %.2g (scale %.2g)", k_archs[ai].name, worst, scale);
     }
     nt_jet_spec_free(&s);
     nt_tape_free(&t);
@@ -699,7 +745,7 @@ static double train_poisson(const char *model, int adam, int lbfgs, int fit, dou
 static void test_trains(void)
 {
     int quick = nt_test_quick();
-    int adam = quick ? 100 : 300, lbfgs = quick ? 100 : 400;
+    int adam = quick ? 200 : 300, lbfgs = quick ? 250 : 400;
     int threads = nt_threads_get();
     nt_threads_set(1);
     struct {
@@ -728,6 +774,7 @@ int main(void)
 {
     RUN(test_param_count);
     RUN(test_jet_vs_fd);
+    RUN(test_float32);
     RUN(test_pirate_init_and_fit);
     RUN(test_loss_gradcheck);
     RUN(test_yaml);
