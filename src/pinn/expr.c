@@ -1142,3 +1142,495 @@ nt_tensor *nt_expr_compile(const nt_expr *e, nt_tape *t, const nt_expr_bind *b)
     }
     return y;
 }
+
+/* ------------------------------------------------------------------------------ */
+/* Jets of expressions (hard constraints)                                           */
+
+/* Which functions of a tape jet exist (nt_jet_act's activations, sinh/cosh by exp). */
+static int jet_func_ok(nt_expr_func f)
+{
+    return f == NT_FN_SIN || f == NT_FN_COS || f == NT_FN_TANH || f == NT_FN_EXP || f == NT_FN_SINH ||
+           f == NT_FN_COSH;
+}
+
+/* Returns 1 if x depends on a field, 0 if not, −1 after setting the error. */
+static int check_jet_rec(const nt_expr *e, const nt_expr_node *x, int *col)
+{
+    char name[NT_EXPR_NAME + 64];
+    switch (x->kind) {
+    case NT_EX_NUM:
+    case NT_EX_VAR: return 0;
+    case NT_EX_UNKNOWN:
+        node_name(e, x, name, sizeof name);
+        *col = x->col;
+        nt_set_error(NT_ERR_FORMAT, "unknown coefficient '%s' cannot be used here (only in pde and conditions)", name);
+        return -1;
+    case NT_EX_FIELD: {
+        for (int d = 0; d < NT_EXPR_MAX_VARS; d++)
+            if (x->counts[d]) {
+                node_name(e, x, name, sizeof name);
+                *col = x->col;
+                nt_set_error(NT_ERR_FORMAT,
+                             "'%s' is a derivative: derivatives of the network outputs cannot appear here "
+                             "(the transform is differentiated automatically)", name);
+                return -1;
+            }
+        return 1;
+    }
+    case NT_EX_NEG: return check_jet_rec(e, x->a, col);
+    case NT_EX_FUNC: {
+        if (x->func == NT_FN_ABS) {
+            *col = x->col;
+            nt_set_error(NT_ERR_FORMAT, "abs is not differentiable at 0 and cannot be used here");
+            return -1;
+        }
+        int da = check_jet_rec(e, x->a, col);
+        if (da > 0 && !jet_func_ok(x->func)) {
+            *col = x->col;
+            nt_set_error(NT_ERR_FORMAT,
+                         "%s of an expression of the network outputs is not supported (sin cos tanh exp sinh "
+                         "cosh are; %s only of coordinates and constants)", fn_names[x->func], fn_names[x->func]);
+            return -1;
+        }
+        return da;
+    }
+    case NT_EX_ADD:
+    case NT_EX_SUB:
+    case NT_EX_MUL:
+    case NT_EX_DIV:
+    case NT_EX_POW: {
+        int da = check_jet_rec(e, x->a, col);
+        if (da < 0) return -1;
+        int db = check_jet_rec(e, x->b, col);
+        if (db < 0) return -1;
+        if (x->kind == NT_EX_DIV && db) {
+            *col = x->col;
+            nt_set_error(NT_ERR_FORMAT, "division by an expression of the network outputs is not supported "
+                                        "(divide by coordinates and constants only)");
+            return -1;
+        }
+        if (x->kind == NT_EX_POW && da) {
+            double p = NAN;
+            int ok = !(uses_rec(x->b) & (NT_EXPR_USES_VAR | NT_EXPR_USES_FIELD | NT_EXPR_USES_UNKNOWN));
+            if (ok) {
+                eval_ctx c = {e->n_vars, e->n_fields, NULL, NULL, NULL, NULL, NULL};
+                p = eval_rec(x->b, &c);
+            }
+            if (!ok || !(p >= 0 && p <= 64 && p == floor(p))) {
+                *col = x->col;
+                nt_set_error(NT_ERR_FORMAT, "a power of an expression of the network outputs needs a constant "
+                                            "integer exponent in 0..64");
+                return -1;
+            }
+        }
+        return da | db;
+    }
+    default:
+        *col = x->col;
+        nt_set_error(NT_ERR_FORMAT, "comparisons and '&&'/'||' cannot be used here");
+        return -1;
+    }
+}
+
+nt_status nt_expr_check_jet(const nt_expr *e, int *err_col)
+{
+    NT_ASSERT(e && e->root, "nt_expr_check_jet: NULL argument");
+    int col = 0;
+    int r = check_jet_rec(e, e->root, &col);
+    if (err_col) *err_col = r < 0 ? col : 0;
+    return r < 0 ? NT_ERR_FORMAT : NT_OK;
+}
+
+/* Constant jets ------------------------------------------------------------------ */
+
+void nt_cjet_mul(const nt_jet_spec *s, int64_t n, const double *a, const double *b, double *out)
+{
+    if (!s) {
+        for (int64_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+        return;
+    }
+    NT_ASSERT(s->pairs != NULL, "call nt_jet_spec_build before using a jet spec");
+    for (int st = 0; st < s->n_streams; st++) {
+        double *o = out + (size_t)st * (size_t)n;
+        for (int64_t i = 0; i < n; i++) o[i] = 0;
+        for (int q = s->pair_off[st]; q < s->pair_off[st + 1]; q++) {
+            double c = s->pairs[q][0];
+            const double *ai = a + (size_t)s->pairs[q][1] * (size_t)n, *bj = b + (size_t)s->pairs[q][2] * (size_t)n;
+            for (int64_t i = 0; i < n; i++) o[i] += c * ai[i] * bj[i];
+        }
+    }
+}
+
+void nt_cjet_compose(const nt_jet_spec *s, int64_t n, const double *a, const double *d, double *out)
+{
+    if (!s) {
+        for (int64_t i = 0; i < n; i++) out[i] = d[i];
+        return;
+    }
+    NT_ASSERT(s->terms != NULL, "call nt_jet_spec_build before using a jet spec");
+    for (int st = 0; st < s->n_streams; st++) {
+        double *o = out + (size_t)st * (size_t)n;
+        if (st == 0) {
+            for (int64_t i = 0; i < n; i++) o[i] = d[i];
+            continue;
+        }
+        for (int64_t i = 0; i < n; i++) o[i] = 0;
+        for (int q = s->term_off[st]; q < s->term_off[st + 1]; q++) {
+            const nt_jet_term *tm = &s->terms[q];
+            const double *dm = d + (size_t)tm->m * (size_t)n;
+            for (int64_t i = 0; i < n; i++) {
+                double v = tm->coef * dm[i];
+                for (int k = 0; k < tm->m; k++) v *= a[(size_t)tm->blocks[k] * (size_t)n + (size_t)i];
+                o[i] += v;
+            }
+        }
+    }
+}
+
+void nt_cjet_derivs_pow(double p, int K, const double *a, int64_t n, double *d)
+{
+    double coef = 1;
+    for (int k = 0; k <= K; k++) {
+        for (int64_t i = 0; i < n; i++) d[(size_t)k * (size_t)n + (size_t)i] = coef == 0 ? 0 : coef * pow(a[i], p - k);
+        coef *= p - k;
+    }
+}
+
+/* d[k·n + i] = f⁽ᵏ⁾(a_i), k = 0..K (not abs). */
+static void cjet_derivs_func(nt_expr_func f, int K, const double *a, int64_t n, double *d)
+{
+    size_t N = (size_t)n;
+    switch (f) {
+    case NT_FN_SIN:
+    case NT_FN_COS:
+        for (int k = 0; k <= K; k++) {
+            int r = (k + (f == NT_FN_COS)) % 4; /* cos⁽ᵏ⁾ = sin⁽ᵏ⁺¹⁾ */
+            for (size_t i = 0; i < N; i++)
+                d[k * N + i] = r == 0 ? sin(a[i]) : r == 1 ? cos(a[i]) : r == 2 ? -sin(a[i]) : -cos(a[i]);
+        }
+        return;
+    case NT_FN_EXP:
+        for (size_t i = 0; i < N; i++) {
+            double v = exp(a[i]);
+            for (int k = 0; k <= K; k++) d[k * N + i] = v;
+        }
+        return;
+    case NT_FN_SINH:
+    case NT_FN_COSH:
+        for (size_t i = 0; i < N; i++)
+            for (int k = 0; k <= K; k++) d[k * N + i] = (k + (f == NT_FN_COSH)) % 2 ? cosh(a[i]) : sinh(a[i]);
+        return;
+    case NT_FN_LOG:
+        for (size_t i = 0; i < N; i++) {
+            d[i] = log(a[i]);
+            double fact = 1; /* (k−1)! */
+            for (int k = 1; k <= K; k++) {
+                d[k * N + i] = (k % 2 ? 1 : -1) * fact / pow(a[i], k);
+                fact *= k;
+            }
+        }
+        return;
+    case NT_FN_SQRT:
+        nt_cjet_derivs_pow(0.5, K, a, n, d);
+        return;
+    case NT_FN_TANH:
+        nt_act_eval_f64(NT_ACT_TANH, K, a, n, d);
+        return;
+    case NT_FN_TAN: {
+        /* tan⁽ᵏ⁾ = P_k(tan), P_0 = t, P_{k+1} = P_k'·(1 + t²) */
+        double P[NT_JET_MAX_ORDER + 2][NT_JET_MAX_ORDER + 3];
+        memset(P, 0, sizeof P);
+        P[0][1] = 1;
+        for (int k = 0; k < K && k <= NT_JET_MAX_ORDER; k++)
+            for (int j = 1; j <= k + 1; j++) {
+                P[k + 1][j - 1] += j * P[k][j];
+                P[k + 1][j + 1] += j * P[k][j];
+            }
+        for (size_t i = 0; i < N; i++) {
+            double t = tan(a[i]);
+            for (int k = 0; k <= K; k++) {
+                double v = 0;
+                for (int j = k + 1; j >= 0; j--) v = v * t + P[k][j];
+                d[k * N + i] = v;
+            }
+        }
+        return;
+    }
+    case NT_FN_ABS:
+        for (size_t i = 0; i < (size_t)(K + 1) * N; i++) d[i] = NAN;
+        return;
+    }
+}
+
+/* Compiler ------------------------------------------------------------------------ */
+
+typedef enum { JV_NUM = 0, JV_CJET, JV_TAPE } jv_kind;
+
+typedef struct jval {
+    jv_kind kind;
+    double v;         /* JV_NUM */
+    const double *c;  /* JV_CJET: S·n doubles */
+    nt_tensor *t;     /* JV_TAPE: (S·n × 1) */
+} jval;
+
+typedef struct jctx {
+    const nt_expr *e;
+    nt_tape *tape;
+    const nt_expr_jet_bind *b;
+    const nt_jet_spec *s;
+    int S, K;
+    int64_t n, N;     /* points, S·n */
+    int failed;
+} jctx;
+
+static const jval JFAIL = {JV_NUM, NAN, NULL, NULL};
+
+static jval jnum(double v) { return (jval){JV_NUM, v, NULL, NULL}; }
+static jval jcjet(const double *c) { return (jval){JV_CJET, 0, c, NULL}; }
+static jval jtape(jctx *c, nt_tensor *t)
+{
+    if (!t) {
+        c->failed = 1;
+        return JFAIL;
+    }
+    return (jval){JV_TAPE, 0, NULL, t};
+}
+
+static double *jalloc(jctx *c, size_t count)
+{
+    double *p = nt_arena_alloc(&c->tape->arena, count * sizeof(double));
+    if (!p) c->failed = 1;
+    return p;
+}
+
+/* The constant jet of a value without fields (a number: value stream only). */
+static const double *as_cjet(jctx *c, jval a)
+{
+    if (a.kind == JV_CJET) return a.c;
+    double *p = jalloc(c, (size_t)c->N);
+    if (!p) return NULL;
+    for (int64_t i = 0; i < c->N; i++) p[i] = i < c->n ? a.v : 0;
+    return p;
+}
+
+static nt_tensor *as_tape(jctx *c, jval a)
+{
+    if (a.kind == JV_TAPE) return a.t;
+    const double *p = as_cjet(c, a);
+    return p ? nt_tensor_from_f64(c->tape, c->b->dtype, c->N, 1, p) : NULL;
+}
+
+static nt_tensor *jmul_t(jctx *c, nt_tensor *a, nt_tensor *b)
+{
+    if (!a || !b) return NULL;
+    return c->s ? nt_jet_mul(c->tape, c->s, a, b) : nt_mul(c->tape, a, b);
+}
+
+static nt_tensor *jact_t(jctx *c, nt_tensor *a, nt_act act)
+{
+    if (!a) return NULL;
+    return c->s ? nt_jet_act(c->tape, c->s, a, act) : nt_act_apply(c->tape, a, act, 0);
+}
+
+/* a + sign·b */
+static jval j_add(jctx *c, jval a, jval b, double sign)
+{
+    if (a.kind == JV_NUM && b.kind == JV_NUM) return jnum(a.v + sign * b.v);
+    if (a.kind != JV_TAPE && b.kind != JV_TAPE) {
+        const double *pa = as_cjet(c, a), *pb = as_cjet(c, b);
+        double *o = jalloc(c, (size_t)c->N);
+        if (!pa || !pb || !o) return JFAIL;
+        for (int64_t i = 0; i < c->N; i++) o[i] = pa[i] + sign * pb[i];
+        return jcjet(o);
+    }
+    nt_tape *t = c->tape;
+    if (b.kind == JV_NUM || a.kind == JV_NUM) { /* a number moves the value stream only */
+        double k = a.kind == JV_NUM ? a.v : sign * b.v;
+        nt_tensor *x = a.kind == JV_NUM ? (sign == 1 ? b.t : nt_scale(t, b.t, -1, 0)) : a.t;
+        if (k == 0 || !x) return jtape(c, x);
+        nt_tensor *kb = nt_tensor_from_f64(t, c->b->dtype, 1, 1, &k);
+        return jtape(c, kb ? nt_bias(t, x, kb, c->n) : NULL);
+    }
+    nt_tensor *ta = as_tape(c, a), *tb = as_tape(c, b);
+    if (!ta || !tb) return jtape(c, NULL);
+    return jtape(c, sign == 1 ? nt_add(t, ta, tb) : nt_sub(t, ta, tb));
+}
+
+static jval j_scale(jctx *c, jval a, double k)
+{
+    if (a.kind == JV_NUM) return jnum(k * a.v);
+    if (k == 1) return a;
+    if (a.kind == JV_TAPE) return jtape(c, nt_scale(c->tape, a.t, k, 0));
+    double *o = jalloc(c, (size_t)c->N);
+    if (!o) return JFAIL;
+    for (int64_t i = 0; i < c->N; i++) o[i] = k * a.c[i];
+    return jcjet(o);
+}
+
+static jval j_mul(jctx *c, jval a, jval b)
+{
+    if (a.kind == JV_NUM) return j_scale(c, b, a.v);
+    if (b.kind == JV_NUM) return j_scale(c, a, b.v);
+    if (a.kind == JV_CJET && b.kind == JV_CJET) {
+        double *o = jalloc(c, (size_t)c->N);
+        if (!o) return JFAIL;
+        nt_cjet_mul(c->s, c->n, a.c, b.c, o);
+        return jcjet(o);
+    }
+    return jtape(c, jmul_t(c, as_tape(c, a), as_tape(c, b)));
+}
+
+/* f(a) of a constant jet, from f's derivative table. */
+static jval cjet_compose(jctx *c, const double *a, nt_expr_func f, int is_pow, double p)
+{
+    double *d = jalloc(c, (size_t)(c->K + 1) * (size_t)c->n), *o = jalloc(c, (size_t)c->N);
+    if (!d || !o) return JFAIL;
+    if (is_pow) nt_cjet_derivs_pow(p, c->K, a, c->n, d);
+    else cjet_derivs_func(f, c->K, a, c->n, d);
+    nt_cjet_compose(c->s, c->n, a, d, o);
+    return jcjet(o);
+}
+
+static jval j_func(jctx *c, nt_expr_func f, jval a)
+{
+    if (a.kind == JV_NUM) return jnum(apply_func(f, a.v));
+    if (a.kind == JV_CJET) return cjet_compose(c, a.c, f, 0, 0);
+    switch (f) {
+    case NT_FN_SIN: return jtape(c, jact_t(c, a.t, NT_ACT_SIN));
+    case NT_FN_COS: return jtape(c, jact_t(c, a.t, NT_ACT_COS));
+    case NT_FN_TANH: return jtape(c, jact_t(c, a.t, NT_ACT_TANH));
+    case NT_FN_EXP: return jtape(c, jact_t(c, a.t, NT_ACT_EXP));
+    case NT_FN_SINH:
+    case NT_FN_COSH: {
+        nt_tensor *ep = jact_t(c, a.t, NT_ACT_EXP);
+        nt_tensor *em = jact_t(c, nt_scale(c->tape, a.t, -1, 0), NT_ACT_EXP);
+        if (!ep || !em) return jtape(c, NULL);
+        nt_tensor *r = f == NT_FN_SINH ? nt_sub(c->tape, ep, em) : nt_add(c->tape, ep, em);
+        return jtape(c, r ? nt_scale(c->tape, r, 0.5, 0) : NULL);
+    }
+    default:
+        nt_set_error(NT_ERR_ARG, "%s of an expression of the network outputs cannot be differentiated", fn_names[f]);
+        c->failed = 1;
+        return JFAIL;
+    }
+}
+
+static jval jet_rec(jctx *c, const nt_expr_node *x)
+{
+    const nt_expr_jet_bind *b = c->b;
+    char name[NT_EXPR_NAME + 64];
+    if (c->failed) return JFAIL;
+    switch (x->kind) {
+    case NT_EX_NUM: return jnum(x->value);
+    case NT_EX_VAR:
+        if (x->index < 0 || x->index >= NT_EXPR_MAX_VARS || !b->coord[x->index]) {
+            node_name(c->e, x, name, sizeof name);
+            nt_set_error(NT_ERR_ARG, "coordinate '%s' is not bound for this expression", name);
+            c->failed = 1;
+            return JFAIL;
+        }
+        return jcjet(b->coord[x->index]);
+    case NT_EX_FIELD: {
+        int order = 0;
+        for (int d = 0; d < NT_EXPR_MAX_VARS; d++) order += x->counts[d];
+        nt_tensor *v = x->index >= 0 && x->index < NT_EXPR_MAX_FIELDS ? b->field[x->index] : NULL;
+        if (order || !v || v->size != c->N || v->dtype != b->dtype) {
+            node_name(c->e, x, name, sizeof name);
+            nt_set_error(NT_ERR_ARG, "'%s' is not available here%s", name,
+                         order ? " (derivatives of fields cannot be differentiated again)" : "");
+            c->failed = 1;
+            return JFAIL;
+        }
+        return jtape(c, v);
+    }
+    case NT_EX_NEG: return j_scale(c, jet_rec(c, x->a), -1);
+    case NT_EX_FUNC: {
+        if (x->func == NT_FN_ABS) {
+            nt_set_error(NT_ERR_ARG, "abs (column %d) cannot be differentiated", x->col);
+            c->failed = 1;
+            return JFAIL;
+        }
+        jval a = jet_rec(c, x->a);
+        return c->failed ? JFAIL : j_func(c, x->func, a);
+    }
+    case NT_EX_ADD:
+    case NT_EX_SUB:
+    case NT_EX_MUL:
+    case NT_EX_DIV:
+    case NT_EX_POW: {
+        jval a = jet_rec(c, x->a);
+        jval bb = c->failed ? JFAIL : jet_rec(c, x->b);
+        if (c->failed) return JFAIL;
+        if (a.kind == JV_NUM && bb.kind == JV_NUM) return jnum(apply_binary(x->kind, a.v, bb.v));
+        switch (x->kind) {
+        case NT_EX_ADD: return j_add(c, a, bb, 1);
+        case NT_EX_SUB: return j_add(c, a, bb, -1);
+        case NT_EX_MUL: return j_mul(c, a, bb);
+        case NT_EX_DIV:
+            if (bb.kind == JV_NUM) return j_scale(c, a, 1 / bb.v);
+            if (bb.kind == JV_TAPE) break;
+            {
+                jval r = cjet_compose(c, bb.c, NT_FN_ABS, 1, -1);
+                return c->failed ? JFAIL : j_mul(c, a, r);
+            }
+        default: /* POW */
+            if (bb.kind == JV_NUM) {
+                double p = bb.v;
+                if (a.kind == JV_CJET) return cjet_compose(c, a.c, NT_FN_ABS, 1, p);
+                if (!(p >= 0 && p <= 64 && p == floor(p))) break;
+                /* a^p by squaring */
+                jval r = jnum(1), sq = a;
+                for (int k = (int)p; k > 0 && !c->failed; k >>= 1) {
+                    if (k & 1) r = j_mul(c, r, sq);
+                    if (k > 1) sq = j_mul(c, sq, sq);
+                }
+                return c->failed ? JFAIL : r;
+            }
+            if (a.kind == JV_TAPE) break;
+            {
+                /* a^b = exp(b·log a), a > 0 without fields */
+                jval la = a.kind == JV_NUM ? jnum(log(a.v)) : cjet_compose(c, a.c, NT_FN_LOG, 0, 0);
+                jval pr = c->failed ? JFAIL : j_mul(c, bb, la);
+                return c->failed ? JFAIL : j_func(c, NT_FN_EXP, pr);
+            }
+        }
+        nt_set_error(NT_ERR_ARG, "'%c' at column %d cannot be differentiated for these operands",
+                     x->kind == NT_EX_DIV ? '/' : '^', x->col);
+        c->failed = 1;
+        return JFAIL;
+    }
+    case NT_EX_UNKNOWN:
+        node_name(c->e, x, name, sizeof name);
+        nt_set_error(NT_ERR_ARG, "unknown coefficient '%s' cannot be used in a jet expression", name);
+        c->failed = 1;
+        return JFAIL;
+    default:
+        nt_set_error(NT_ERR_ARG, "comparisons and '&&'/'||' (column %d) cannot be differentiated", x->col);
+        c->failed = 1;
+        return JFAIL;
+    }
+}
+
+nt_tensor *nt_expr_compile_jet(const nt_expr *e, nt_tape *t, const nt_expr_jet_bind *b)
+{
+    NT_ASSERT(e && e->root && t && b && b->n >= 0, "nt_expr_compile_jet: NULL argument");
+    NT_ASSERT(!b->spec || b->spec->terms != NULL, "call nt_jet_spec_build before using a jet spec");
+    jctx c;
+    memset(&c, 0, sizeof c);
+    c.e = e;
+    c.tape = t;
+    c.b = b;
+    c.s = b->spec;
+    c.S = b->spec ? b->spec->n_streams : 1;
+    c.K = b->spec ? b->spec->max_order : 0;
+    c.n = b->n;
+    c.N = (int64_t)c.S * b->n;
+    jval r = jet_rec(&c, e->root);
+    if (c.failed) {
+        if (!nt_error_msg()[0]) nt_set_error(NT_ERR_NOMEM, "out of memory compiling an expression jet");
+        return NULL;
+    }
+    nt_tensor *y = as_tape(&c, r);
+    if (!y && !nt_error_msg()[0]) nt_set_error(NT_ERR_NOMEM, "out of memory compiling an expression jet");
+    return y;
+}

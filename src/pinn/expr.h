@@ -138,4 +138,56 @@ typedef double (*nt_expr_field_fn)(void *user, int field, const int *counts, con
 nt_status nt_expr_eval_fn(const nt_expr *e, int64_t n, const double *coords, const double *unknowns,
                           nt_expr_field_fn field, void *user, double *out);
 
+/* ------------------------------------------------------------------------------ */
+/* Jets of expressions (hard constraints, src/pinn/hard.c)                          */
+/*
+ * nt_expr_compile_jet evaluates an expression in which every value is a stacked jet
+ * (S·n × 1, the streams of an nt_jet_spec; S = 1 and values only when spec is NULL):
+ *   - a coordinate (a VAR node, including pseudo-variables the caller binds, such as
+ *     `dist`) is a constant jet given in double: S·n values, stream-major;
+ *   - a number is a jet with the value stream only;
+ *   - a FIELD node (value only: counts all zero) is a jet on the tape, e.g. a column
+ *     of the network's output jet, through which gradients flow.
+ * Subexpressions without fields are computed in double as constant jets ("cjets",
+ * Faà di Bruno with the spec's term tables, Leibniz with its pairs) and enter the
+ * tape as leaves; subexpressions with fields use nt_jet_mul, nt_jet_act (sin, cos,
+ * tanh, exp; sinh and cosh through exp), nt_scale, nt_add/nt_sub and nt_bias (a
+ * number added to the value stream only).
+ *
+ * What can be differentiated (nt_expr_check_jet says so at load time):
+ *   - without fields: everything but abs and comparisons (sin cos tan exp log tanh
+ *     sqrt sinh cosh, a/b, a^b; log, sqrt and real powers need a positive argument
+ *     at the points, a/b a nonzero b);
+ *   - with fields: + − ×, sin cos tanh exp sinh cosh of them, division BY a
+ *     field-free expression, a^k for a constant integer k >= 0, c^a for a field-free
+ *     c > 0; not: field derivatives (u_x), division by a field, tan log sqrt abs of
+ *     a field, non-integer or negative powers of a field, unknowns, comparisons. */
+
+/* NT_OK, or NT_ERR_FORMAT with a message (no location) and *err_col set to the
+ * 1-based column of the offending node. */
+nt_status nt_expr_check_jet(const nt_expr *e, int *err_col);
+
+typedef struct nt_expr_jet_bind {
+    nt_dtype dtype;                          /* of the field jets and the result */
+    const nt_jet_spec *spec;                 /* NULL: values only (S = 1) */
+    int64_t n;                               /* points */
+    const double *coord[NT_EXPR_MAX_VARS];   /* S·n doubles per variable (NULL if unused) */
+    nt_tensor *field[NT_EXPR_MAX_FIELDS];    /* (S·n × 1) tape jets (NULL if unavailable) */
+} nt_expr_jet_bind;
+
+/* Records the expression on the tape; returns an (S·n × 1) jet, or NULL with
+ * nt_error_msg set (out of memory, an unbound symbol, or an expression that
+ * nt_expr_check_jet rejects). Scratch for the constant jets comes from the tape's
+ * arena (freed by nt_tape_reset). */
+nt_tensor *nt_expr_compile_jet(const nt_expr *e, nt_tape *t, const nt_expr_jet_bind *b);
+
+/* Constant jets in double: S·n values, stream-major (S = s->n_streams, or 1 and
+ * values only when s is NULL). out must not alias an input. */
+void nt_cjet_mul(const nt_jet_spec *s, int64_t n, const double *a, const double *b, double *out);
+/* out = f(a) given d[k·n + i] = f⁽ᵏ⁾(a_i) (a_i the value stream) for k = 0..K,
+ * K = s->max_order (0 without s): Faà di Bruno with the spec's terms. */
+void nt_cjet_compose(const nt_jet_spec *s, int64_t n, const double *a, const double *d, double *out);
+/* The derivative table of a^p for k = 0..K: p(p−1)…(p−k+1)·a^(p−k). */
+void nt_cjet_derivs_pow(double p, int K, const double *a, int64_t n, double *d);
+
 #endif

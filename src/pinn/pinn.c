@@ -7,6 +7,7 @@
  * first chunk. */
 #include "pinn/pinn.h"
 #include "pinn/reference.h"
+#include "pinn/hard.h"
 #include "core/internal.h"
 #include "solvers/solvers.h"
 
@@ -80,15 +81,31 @@ static nt_status build_specs(nt_pinn *m)
 /* ------------------------------------------------------------------------------ */
 /* Points                                                                           */
 
-static nt_status sample_res(nt_pinn *m)
+/* n points of the residual domain (the time window when marching) into out. */
+static nt_status sample_domain(nt_pinn *m, int64_t n, double *out)
 {
     const nt_problem *p = m->prob;
+    int tv = p->time_var;
+    double hi[NT_EXPR_MAX_VARS];
+    memcpy(hi, p->hi, sizeof hi);
+    if (tv >= 0 && m->t_hi > p->lo[tv] && m->t_hi < p->hi[tv]) hi[tv] = m->t_hi;
     if (p->has_geom) {
         nt_geom_embed e;
         nt_problem_geom_embed(p, &e);
-        return nt_geom_sample_interior(&p->geom, p->sampler, &e, m->n_res, &m->rng, &m->gwork, m->x_res);
+        for (int v = 0; v < p->env.n_vars && v < NT_SAMPLER_MAX_DIM; v++)
+            if (v == tv) e.hi[v] = hi[v];
+        return nt_geom_sample_interior(&p->geom, p->sampler, &e, n, &m->rng, &m->gwork, out);
     }
-    return nt_sample_box(p->sampler, p->env.n_vars, p->lo, p->hi, m->n_res, &m->rng, m->x_res);
+    return nt_sample_box(p->sampler, p->env.n_vars, p->lo, hi, n, &m->rng, out);
+}
+
+static void points_changed(nt_pinn *m);
+
+static nt_status sample_res(nt_pinn *m)
+{
+    nt_status st = sample_domain(m, m->n_res, m->x_res);
+    if (!st) points_changed(m);
+    return st;
 }
 
 /* With a geometry: the measure of face f of a condition (its part of the boundary
@@ -441,7 +458,39 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
     if ((st = build_specs(m))) goto fail;
     if ((st = nt_tape_init(&m->tape, 0))) goto fail;
     m->n_res = p->n_res;
-    m->x_res = malloc((size_t)(m->n_res * D) * sizeof(double));
+    m->n_res_cap = p->adaptive == NT_ADAPT_RAR ? NT_MAX(p->rar_max, p->n_res) : p->n_res;
+    m->mask = ~0u;
+    nt_rng_init(&m->probe_rng, p->seed ^ 0x9e3779b97f4a7c15ull);
+    {
+        size_t cap = (size_t)m->n_res_cap;
+        int pointw = p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA;
+        int fail = !(m->res_sq = calloc(cap, sizeof(double)));
+        if (p->causal_slices || pointw) fail |= !(m->pt_w = malloc(cap * sizeof(double)));
+        if (p->causal_slices) fail |= !(m->caus_w = malloc(cap * sizeof(double)));
+        if (pointw) fail |= !(m->lam = malloc(cap * sizeof(double)));
+        if (p->weighting == NT_WEIGHT_SA) fail |= !(m->lam_m = calloc(cap, sizeof(double))) || !(m->lam_v = calloc(cap, sizeof(double)));
+        if (p->adaptive == NT_ADAPT_R3 || p->adaptive == NT_ADAPT_RAD) fail |= !(m->scratch = malloc(cap * (size_t)D * sizeof(double)));
+        if (p->adaptive == NT_ADAPT_RAD || p->adaptive == NT_ADAPT_RAR) {
+            m->n_cand = p->adaptive_candidates > 0 ? p->adaptive_candidates : 4 * p->n_res;
+            fail |= !(m->cand = malloc((size_t)m->n_cand * (size_t)D * sizeof(double)));
+            fail |= !(m->cand_r = malloc((size_t)(m->n_cand + 1) * sizeof(double)));
+            if (p->adaptive == NT_ADAPT_RAR) fail |= !(m->cand_idx = malloc((size_t)m->n_cand * sizeof(int64_t)));
+        }
+        if (fail) {
+            st = nt_set_error(NT_ERR_NOMEM, "out of memory for the training methods' state");
+            goto fail;
+        }
+        for (size_t i = 0; i < cap; i++) {
+            if (m->pt_w) m->pt_w[i] = 1;
+            if (m->caus_w) m->caus_w[i] = 1;
+            if (m->lam) m->lam[i] = 1;
+        }
+        int tv = p->time_var;
+        m->t_hi = tv >= 0 ? p->hi[tv] : 0;
+        if (tv >= 0 && p->tm_windows > 1) m->t_hi = p->lo[tv] + (p->hi[tv] - p->lo[tv]) / p->tm_windows;
+        m->causal_wmin = NAN;
+    }
+    m->x_res = malloc((size_t)(m->n_res_cap * D) * sizeof(double));
     m->x_cond = malloc((size_t)(NT_MAX(cond_rows(p), 1) * D) * sizeof(double));
     if (p->has_geom) m->cond_nrm = calloc((size_t)(NT_MAX(cond_rows(p), 1) * p->geom.dim), sizeof(double));
     if (!m->x_res || !m->x_cond || (p->has_geom && !m->cond_nrm)) {
@@ -467,6 +516,7 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
         m->term_weight[T++] = p->data_weight;
     }
     m->n_terms = T;
+    memcpy(m->term_base, m->term_weight, sizeof m->term_weight);
     return NT_OK;
 fail:
     nt_pinn_free(m);
@@ -481,6 +531,16 @@ void nt_pinn_free(nt_pinn *m)
     nt_params_free(&m->params);
     nt_net_free(&m->net);
     free(m->x_res);
+    free(m->res_sq);
+    free(m->pt_w);
+    free(m->caus_w);
+    free(m->lam);
+    free(m->lam_m);
+    free(m->lam_v);
+    free(m->scratch);
+    free(m->cand);
+    free(m->cand_r);
+    free(m->cand_idx);
     free(m->x_cond);
     free(m->cond_nrm);
     nt_geom_work_free(&m->gwork);
@@ -519,13 +579,15 @@ static nt_tensor *normalize(nt_pinn *m, nt_tensor *x, int64_t value_rows)
  * constraints) when it has one. */
 static nt_tensor *out_jet(nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, int64_t n)
 {
-    return nt_net_jet(&m->net, &m->tape, s, normalize(m, xjet, n));
+    nt_tensor *y = nt_net_jet(&m->net, &m->tape, s, normalize(m, xjet, n));
+    return m->prob->n_output ? nt_hard_apply(m->prob, &m->tape, s, xjet, y, n) : y;
 }
 
 /* The fields at the points x (n × D, problem coordinates), as out_jet's value stream. */
 static nt_tensor *out_fwd(nt_pinn *m, nt_tensor *x, int64_t n)
 {
-    return nt_net_forward(&m->net, &m->tape, normalize(m, x, n));
+    nt_tensor *y = nt_net_forward(&m->net, &m->tape, normalize(m, x, n));
+    return m->prob->n_output ? nt_hard_apply(m->prob, &m->tape, NULL, x, y, n) : y;
 }
 
 /* Field callback: rows [r0, r0 + n) of a stacked jet with N rows per stream. */
@@ -591,20 +653,38 @@ static void bind_unknowns(nt_pinn *m, nt_expr_bind *b)
         b->unknown[k] = m->prob->unknown_log[k] ? nt_exp(&m->tape, m->unk[k]) : m->unk[k];
 }
 
-/* Condition and data terms (added to *l); fills m->term from index T0. */
+/* One term's reduction of a residual r (n rows out of the term's `total`): its share
+ * of the mean square, or in NTK probe mode Σ v_i r_i / sqrt(total) with Rademacher v. */
+static nt_tensor *reduce(nt_pinn *m, nt_tensor *r, int64_t n, int64_t total)
+{
+    nt_tape *t = &m->tape;
+    if (!m->probe) return nt_scale(t, nt_mean_sq(t, r), (double)n / (double)total, 0);
+    nt_tensor *v = nt_tensor_new2(t, m->dtype, n, 1);
+    for (int64_t i = 0; i < n; i++) nt_tensor_set(v, i, (nt_rng_u64(&m->probe_rng) >> 63) ? 1.0 : -1.0);
+    return nt_scale(t, nt_sum(t, nt_mul(t, r, v)), 1.0 / sqrt((double)total), 0);
+}
+
+/* The weight a term enters the loss with (1 in probe mode: raw traces). */
+static double term_w(const nt_pinn *m, int T) { return m->probe ? 1.0 : m->term_weight[T]; }
+
+/* Condition and data terms in the mask (added to l, which may be NULL); fills
+ * m->term from index T0. */
 static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
 {
     const nt_problem *p = m->prob;
     nt_tape *t = &m->tape;
     int D = p->env.n_vars, F = p->env.n_fields, T = T0;
-    if (p->n_cond) {
+    uint32_t cmask = (m->mask >> T0) & ((1u << p->n_cond) - 1);
+    if (p->n_cond && cmask) {
         int64_t N = m->n_cond_pts;
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, N, D, m->x_cond);
         nt_tensor *jet = out_jet(m, &m->cspec, nt_jet_input(t, &m->cspec, x), N);
         NT_ASSERT(jet != NULL, nt_error_msg());
         for (int c = 0; c < p->n_cond; c++, T++) {
+            if (!(m->mask >> T & 1u)) continue;
             const nt_condition *cd = &p->cond[c];
             nt_tensor *lc = NULL;
+            double plain = 0;
             if (cd->kind == NT_COND_PERIODIC) {
                 int64_t a = m->cond_off[c][0], b = m->cond_off[c][1], n = b - a;
                 int counts[NT_JET_MAX_DIM] = {0};
@@ -614,7 +694,8 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
                     for (int f = 0; f < F; f++) {
                         nt_tensor *ua = nt_slice2(t, jet, s * N + a, s * N + a + n, f, f + 1);
                         nt_tensor *ub = nt_slice2(t, jet, s * N + b, s * N + b + n, f, f + 1);
-                        nt_tensor *e = nt_mean_sq(t, nt_sub(t, ua, ub));
+                        nt_tensor *d = nt_sub(t, ua, ub), *e = reduce(m, d, n, n);
+                        if (m->probe) plain += nt_tensor_get(nt_mean_sq(t, d), 0);
                         lc = lc ? nt_add(t, lc, e) : e;
                     }
                 }
@@ -636,30 +717,205 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
                     nt_tensor *r = nt_expr_compile(&cd->residual, t, &b);
                     NT_ASSERT(r != NULL, nt_error_msg());
                     /* mean over all of the condition's points */
-                    nt_tensor *e = nt_scale(t, nt_mean_sq(t, r), (double)n / (double)total, 0);
+                    nt_tensor *e = reduce(m, r, n, total);
+                    if (m->probe) plain += nt_tensor_get(nt_mean_sq(t, r), 0) * (double)n / (double)total;
                     lc = lc ? nt_add(t, lc, e) : e;
                 }
             }
-            m->term[T] = nt_tensor_get(lc, 0);
-            l = nt_add(t, l, nt_scale(t, lc, cd->weight, 0));
+            m->term[T] = m->probe ? plain : nt_tensor_get(lc, 0);
+            lc = nt_scale(t, lc, term_w(m, T), 0);
+            l = l ? nt_add(t, l, lc) : lc;
         }
     }
-    if (m->n_data) {
+    T = T0 + p->n_cond;
+    if (m->n_data && (m->mask >> T & 1u)) {
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, m->n_data, D, m->x_data);
         nt_tensor *u = out_fwd(m, x, m->n_data);
         nt_tensor *ld = NULL;
+        double plain = 0;
         for (int f = 0; f < F; f++) {
             if (!(m->u_data[f] == m->u_data[f])) continue; /* field not observed */
             nt_tensor *obs = nt_tensor_new2(t, m->dtype, m->n_data, 1);
             for (int64_t i = 0; i < m->n_data; i++) nt_tensor_set(obs, i, m->u_data[i * F + f]);
-            nt_tensor *e = nt_mean_sq(t, nt_sub(t, nt_slice2(t, u, 0, m->n_data, f, f + 1), obs));
+            nt_tensor *d = nt_sub(t, nt_slice2(t, u, 0, m->n_data, f, f + 1), obs);
+            nt_tensor *e = reduce(m, d, m->n_data, m->n_data);
+            if (m->probe) plain += nt_tensor_get(nt_mean_sq(t, d), 0);
             ld = ld ? nt_add(t, ld, e) : e;
         }
-        m->term[T] = nt_tensor_get(ld, 0);
-        l = nt_add(t, l, nt_scale(t, ld, p->data_weight, 0));
+        m->term[T] = m->probe ? plain : nt_tensor_get(ld, 0);
+        ld = nt_scale(t, ld, term_w(m, T), 0);
+        l = l ? nt_add(t, l, ld) : ld;
     }
     return l;
 }
+
+/* The PDE residuals at cm points x (problem coordinates) on a fresh tape: r[k]
+ * (cm × 1) for each equation. */
+static void res_forward(nt_pinn *m, const double *xp, int64_t cm, int grad, nt_tensor **r)
+{
+    const nt_problem *p = m->prob;
+    nt_tape *t = &m->tape;
+    int D = p->env.n_vars;
+    nt_tape_reset(t);
+    t->grad_enabled = grad;
+    nt_tensor *x = nt_tensor_from_f64(t, m->dtype, cm, D, xp);
+    nt_tensor *jet = out_jet(m, &m->rspec, nt_jet_input(t, &m->rspec, x), cm);
+    NT_ASSERT(jet != NULL, nt_error_msg());
+    field_ctx fc = {m, t, &m->rspec, jet, cm, 0, cm, D, -1, 1, NULL, NULL, 0};
+    nt_expr_bind b;
+    memset(&b, 0, sizeof b);
+    b.dtype = m->dtype;
+    b.field = field_cb;
+    b.user = &fc;
+    bind_coords(m, &b, x, 0, cm);
+    bind_unknowns(m, &b);
+    for (int k = 0; k < p->n_pde; k++) {
+        r[k] = nt_expr_compile(&p->pde[k], t, &b);
+        NT_ASSERT(r[k] != NULL, nt_error_msg());
+    }
+}
+
+void nt_pinn_residuals(nt_pinn *m, const double *x, int64_t n, double *out)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars;
+    int64_t chunk = p->chunk > 0 ? p->chunk : n;
+    nt_tensor *r[NT_PROB_MAX_PDE];
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        int64_t cm = NT_MIN(chunk, n - i0);
+        res_forward(m, x + i0 * D, cm, 0, r);
+        for (int64_t i = 0; i < cm; i++) {
+            double acc = 0;
+            for (int k = 0; k < p->n_pde; k++) {
+                double v = nt_tensor_get(r[k], i);
+                acc += v * v;
+            }
+            out[i0 + i] = acc;
+        }
+    }
+    m->tape.grad_enabled = 1;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Causal weighting and point weights                                               */
+
+static int cmp_time(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts the residual points by time and finds the slices' row ranges. */
+static void points_changed(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int M = p->causal_slices, tv = p->time_var, D = p->env.n_vars;
+    if (!M || tv < 0) return;
+    /* sort rows by their time coordinate: rows are D doubles; qsort them as records
+     * keyed by t (the key is moved to the front, then back) */
+    int64_t n = m->n_res;
+    for (int64_t i = 0; i < n; i++) {
+        double *row = m->x_res + i * D, tmp = row[0];
+        row[0] = row[tv];
+        row[tv] = tmp;
+    }
+    qsort(m->x_res, (size_t)n, (size_t)D * sizeof(double), cmp_time);
+    for (int64_t i = 0; i < n; i++) {
+        double *row = m->x_res + i * D, tmp = row[0];
+        row[0] = row[tv];
+        row[tv] = tmp;
+    }
+    double t0 = p->lo[tv], t1 = m->t_hi > t0 ? m->t_hi : p->hi[tv];
+    int64_t i = 0;
+    for (int s = 0; s < M; s++) {
+        m->slice_off[s] = i;
+        double edge = t0 + (t1 - t0) * (double)(s + 1) / (double)M;
+        while (i < n && (s == M - 1 || m->x_res[i * D + tv] < edge)) i++;
+    }
+    m->slice_off[M] = n;
+}
+
+/* pt_w from the causal factor and the point weights. */
+static void compose_weights(nt_pinn *m)
+{
+    if (!m->pt_w) return;
+    int64_t n = m->n_res;
+    for (int64_t i = 0; i < n; i++) {
+        double w = m->caus_w ? m->caus_w[i] : 1;
+        if (m->lam) w *= m->lam[i] * m->lam[i];
+        m->pt_w[i] = w;
+    }
+}
+
+/* Causal weights from res_sq (Wang, Sankaran & Perdikaris 2022): slice i's loss L_i
+ * is the mean of its points' squared residuals; w_i = exp(−ε Σ_{j<i} L_j), no
+ * gradient through w. The PDE term becomes (1/M) Σ_i w_i L_i. */
+static void causal_update(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int M = p->causal_slices;
+    if (!M || m->causal_frozen) return;
+    double eps = p->causal_eps[m->causal_idx], cum = 0, n = (double)m->n_res;
+    for (int s = 0; s < M; s++) {
+        int64_t a = m->slice_off[s], b = m->slice_off[s + 1];
+        double acc = 0;
+        for (int64_t i = a; i < b; i++) acc += m->res_sq[i];
+        m->slice_loss[s] = b > a ? acc / (double)(b - a) : 0;
+        double w = exp(-eps * cum);
+        cum += m->slice_loss[s];
+        /* point weight: w_s / (M n_s) per point, times n (pt_w multiplies a mean) */
+        double pw = b > a ? w * n / ((double)M * (double)(b - a)) : 0;
+        for (int64_t i = a; i < b; i++) m->caus_w[i] = pw;
+        if (s == M - 1) m->causal_wmin = w;
+    }
+    compose_weights(m);
+}
+
+int nt_pinn_causal_advance(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    if (!p->causal_slices || m->causal_idx + 1 >= p->causal_n_eps) return 0;
+    if (!(m->causal_wmin > p->causal_tol)) return 0;
+    m->causal_idx++;
+    return 1;
+}
+
+void nt_pinn_update_point_weights(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int64_t n = m->n_res;
+    if (!m->lam) return;
+    if (p->weighting == NT_WEIGHT_RBA) {
+        /* λ ← γ λ + η |r| / max |r| (Anagnostopoulos et al. 2024) */
+        double mx = 0;
+        for (int64_t i = 0; i < n; i++) mx = NT_MAX(mx, m->res_sq[i]);
+        mx = sqrt(mx);
+        if (!(mx > 0) || !isfinite(mx)) return;
+        for (int64_t i = 0; i < n; i++) m->lam[i] = p->rba_gamma * m->lam[i] + p->rba_eta * sqrt(m->res_sq[i]) / mx;
+        /* normalized to mean λ² = 1: the weights redistribute, they do not rescale */
+        double s2 = 0;
+        for (int64_t i = 0; i < n; i++) s2 += m->lam[i] * m->lam[i];
+        double c = sqrt((double)n / s2);
+        for (int64_t i = 0; i < n; i++) m->lam[i] *= c;
+    } else {
+        /* self-adaptive (McClenny & Braga-Neto): gradient ASCENT of the loss
+         * (1/n) Σ λ_i² r_i² in λ, with Adam's normalization of the step */
+        const double b1 = 0.9, b2 = 0.999, e = 1e-8;
+        m->lam_step++;
+        double c1 = 1 - pow(b1, (double)m->lam_step), c2 = 1 - pow(b2, (double)m->lam_step);
+        for (int64_t i = 0; i < n; i++) {
+            double cw = m->caus_w ? m->caus_w[i] : 1;
+            double g = 2 * m->lam[i] * m->res_sq[i] * cw / (double)n;
+            m->lam_m[i] = b1 * m->lam_m[i] + (1 - b1) * g;
+            m->lam_v[i] = b2 * m->lam_v[i] + (1 - b2) * g * g;
+            m->lam[i] += p->sa_lr * (m->lam_m[i] / c1) / (sqrt(m->lam_v[i] / c2) + e);
+        }
+    }
+    compose_weights(m);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* The loss                                                                         */
 
 double nt_pinn_loss(nt_pinn *m, int want_grad)
 {
@@ -667,44 +923,232 @@ double nt_pinn_loss(nt_pinn *m, int want_grad)
     nt_tape *t = &m->tape;
     int D = p->env.n_vars;
     int64_t n = m->n_res, chunk = p->chunk > 0 ? p->chunk : n;
+    uint32_t pmask = m->mask & ((1u << p->n_pde) - 1);
+    int causal = p->causal_slices > 0 && !m->causal_frozen && !m->probe && pmask;
     if (want_grad) nt_params_zero_grad(&m->params);
+    /* causal weights need every slice's loss before the first backward pass */
+    if (causal && chunk < n) {
+        nt_pinn_residuals(m, m->x_res, n, m->res_sq);
+        causal_update(m);
+    }
     double loss = 0;
-    for (int k = 0; k < p->n_pde; k++) m->term[k] = 0;
-    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+    for (int k = 0; k < p->n_pde; k++)
+        if (pmask >> k & 1u) m->term[k] = 0;
+    nt_tensor *r[NT_PROB_MAX_PDE];
+    for (int64_t i0 = 0; i0 < n || i0 == 0; i0 += chunk) {
         int64_t cm = NT_MIN(chunk, n - i0);
-        nt_tape_reset(t);
-        t->grad_enabled = want_grad;
-        nt_tensor *x = nt_tensor_from_f64(t, m->dtype, cm, D, m->x_res + i0 * D);
-        nt_tensor *jet = out_jet(m, &m->rspec, nt_jet_input(t, &m->rspec, x), cm);
-        NT_ASSERT(jet != NULL, nt_error_msg());
-        field_ctx fc = {m, t, &m->rspec, jet, cm, 0, cm, D, -1, 1, NULL, NULL, 0};
-        nt_expr_bind b;
-        memset(&b, 0, sizeof b);
-        b.dtype = m->dtype;
-        b.field = field_cb;
-        b.user = &fc;
-        bind_coords(m, &b, x, 0, cm);
-        bind_unknowns(m, &b);
-        double share = (double)cm / (double)n;
         nt_tensor *l = NULL;
-        for (int k = 0; k < p->n_pde; k++) {
-            nt_tensor *r = nt_expr_compile(&p->pde[k], t, &b);
-            NT_ASSERT(r != NULL, nt_error_msg());
-            nt_tensor *lk = nt_mean_sq(t, r);
-            m->term[k] += share * nt_tensor_get(lk, 0);
-            lk = nt_scale(t, lk, share * p->pde_weight, 0);
-            l = l ? nt_add(t, l, lk) : lk;
+        if (pmask && cm > 0) {
+            res_forward(m, m->x_res + i0 * D, cm, want_grad, r);
+            for (int64_t i = 0; i < cm; i++) {
+                double acc = 0;
+                for (int k = 0; k < p->n_pde; k++) {
+                    double v = nt_tensor_get(r[k], i);
+                    acc += v * v;
+                }
+                m->res_sq[i0 + i] = acc;
+            }
+            if (causal && chunk >= n) causal_update(m);
+            nt_tensor *sw = NULL;
+            if (m->pt_w && !m->probe) {
+                sw = nt_tensor_new2(t, m->dtype, cm, 1);
+                for (int64_t i = 0; i < cm; i++) nt_tensor_set(sw, i, sqrt(m->pt_w[i0 + i]));
+            }
+            for (int k = 0; k < p->n_pde; k++) {
+                if (!(pmask >> k & 1u)) continue;
+                double acc = 0;
+                for (int64_t i = 0; i < cm; i++) {
+                    double v = nt_tensor_get(r[k], i);
+                    acc += v * v;
+                }
+                m->term[k] += acc / (double)n;
+                nt_tensor *lk = reduce(m, sw ? nt_mul(t, r[k], sw) : r[k], cm, n);
+                lk = nt_scale(t, lk, term_w(m, k), 0);
+                l = l ? nt_add(t, l, lk) : lk;
+            }
+        } else {
+            nt_tape_reset(t);
+            t->grad_enabled = want_grad;
         }
         if (i0 == 0) l = cond_terms(m, l, p->n_pde);
-        if (want_grad) {
-            nt_status st = nt_tape_backward(t, l);
-            NT_ASSERT(st == NT_OK, nt_error_msg());
+        if (l) {
+            loss += nt_tensor_get(l, 0);
+            if (want_grad) {
+                nt_status st = nt_tape_backward(t, l);
+                NT_ASSERT(st == NT_OK, nt_error_msg());
+            }
         }
+        if (!pmask) break;
     }
     t->grad_enabled = 1;
-    for (int k = 0; k < m->n_terms; k++) loss += m->term_weight[k] * m->term[k];
     return loss;
 }
+
+/* ------------------------------------------------------------------------------ */
+/* Per-term gradients, loss balancing                                               */
+
+static void grad_copy(const nt_params *pp, double *out)
+{
+    NT_DISPATCH(pp->dtype, T, {
+        const T *g = pp->grad;
+        for (int64_t i = 0; i < pp->n; i++) out[i] = (double)g[i];
+    });
+}
+
+double nt_pinn_term_grad(nt_pinn *m, int k, double *out)
+{
+    NT_ASSERT(k >= 0 && k < m->n_terms, "term index out of range");
+    uint32_t mask = m->mask;
+    double w = m->term_weight[k];
+    m->mask = 1u << k;
+    m->term_weight[k] = 1;
+    double v = nt_pinn_loss(m, 1);
+    m->term_weight[k] = w;
+    m->mask = mask;
+    if (out) grad_copy(&m->params, out);
+    return v;
+}
+
+double nt_pinn_term_ntk(nt_pinn *m, int k, int probes)
+{
+    NT_ASSERT(k >= 0 && k < m->n_terms && probes > 0, "bad term index or probe count");
+    uint32_t mask = m->mask;
+    m->mask = 1u << k;
+    m->probe = 1;
+    double acc = 0;
+    for (int j = 0; j < probes; j++) {
+        nt_pinn_loss(m, 1);
+        double g = nt_params_grad_norm(&m->params);
+        acc += g * g;
+    }
+    m->probe = 0;
+    m->mask = mask;
+    return acc / probes;
+}
+
+void nt_pinn_update_weights(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    if (p->weighting != NT_WEIGHT_GRADNORM && p->weighting != NT_WEIGHT_NTK) return;
+    double s[NT_PINN_MAX_TERMS], sum = 0;
+    for (int k = 0; k < m->n_terms; k++) {
+        if (p->weighting == NT_WEIGHT_GRADNORM) {
+            nt_pinn_term_grad(m, k, NULL);
+            s[k] = nt_params_grad_norm(&m->params);
+        } else {
+            s[k] = nt_pinn_term_ntk(m, k, p->ntk_probes);
+        }
+        sum += s[k];
+    }
+    for (int k = 0; k < m->n_terms; k++) {
+        if (!(s[k] > 0) || !isfinite(s[k]) || !isfinite(sum)) continue;
+        double lam = sum / s[k], base = m->term_base[k];
+        double cur = m->term_weight[k] / (base > 0 ? base : 1);
+        cur = p->weighting_alpha * cur + (1 - p->weighting_alpha) * lam;
+        m->term_weight[k] = (base > 0 ? base : 1) * cur;
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Adaptive sampling and time marching                                              */
+
+static _Thread_local const double *g_sort_key;
+static int cmp_idx_desc(const void *a, const void *b)
+{
+    double x = g_sort_key[*(const int64_t *)a], y = g_sort_key[*(const int64_t *)b];
+    return (x < y) - (x > y);
+}
+
+nt_status nt_pinn_adapt(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars;
+    int64_t n = m->n_res;
+    nt_status st = NT_OK;
+    switch (p->adaptive) {
+    case NT_ADAPT_NONE:
+        return NT_OK;
+    case NT_ADAPT_R3: {
+        /* retain the points whose residual exceeds the mean, redraw the others */
+        nt_pinn_residuals(m, m->x_res, n, m->res_sq);
+        double mean = 0;
+        for (int64_t i = 0; i < n; i++) mean += m->res_sq[i];
+        mean /= (double)n;
+        int64_t kept = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (m->res_sq[i] > mean) {
+                if (kept != i) memcpy(m->x_res + kept * D, m->x_res + i * D, (size_t)D * sizeof(double));
+                kept++;
+            }
+        if (kept < n && (st = sample_domain(m, n - kept, m->scratch))) return st;
+        memcpy(m->x_res + kept * D, m->scratch, (size_t)((n - kept) * D) * sizeof(double));
+        m->adapt_kept = kept;
+        break;
+    }
+    case NT_ADAPT_RAD: {
+        /* draw the points from the density ∝ r^k / mean(r^k) + c over candidates */
+        int64_t C = m->n_cand;
+        if ((st = sample_domain(m, C, m->cand))) return st;
+        nt_pinn_residuals(m, m->cand, C, m->cand_r);
+        double mean = 0, h = p->rad_k / 2; /* r^k = (r²)^(k/2) */
+        for (int64_t i = 0; i < C; i++) mean += m->cand_r[i] = pow(m->cand_r[i], h);
+        mean /= (double)C;
+        double acc = 0;
+        for (int64_t i = 0; i < C; i++) {
+            acc += (mean > 0 ? m->cand_r[i] / mean : 0) + p->rad_c;
+            m->cand_r[i] = acc; /* cumulative */
+        }
+        if (!(acc > 0) || !isfinite(acc)) return nt_set_error(NT_ERR_NUMERIC, "rad: non-finite residuals");
+        for (int64_t j = 0; j < n; j++) {
+            double u = nt_rng_uniform(&m->rng) * acc;
+            int64_t lo = 0, hi = C - 1;
+            while (lo < hi) {
+                int64_t mid = (lo + hi) / 2;
+                if (m->cand_r[mid] > u) hi = mid;
+                else lo = mid + 1;
+            }
+            memcpy(m->x_res + j * D, m->cand + lo * D, (size_t)D * sizeof(double));
+        }
+        break;
+    }
+    case NT_ADAPT_RAR: {
+        /* add the candidates with the largest residuals */
+        int64_t add = p->rar_add > 0 ? p->rar_add : NT_MAX(1, p->n_res / 20);
+        add = NT_MIN(add, m->n_res_cap - n);
+        if (add <= 0) return NT_OK;
+        int64_t C = m->n_cand;
+        add = NT_MIN(add, C);
+        if ((st = sample_domain(m, C, m->cand))) return st;
+        nt_pinn_residuals(m, m->cand, C, m->cand_r);
+        for (int64_t i = 0; i < C; i++) m->cand_idx[i] = i;
+        g_sort_key = m->cand_r;
+        qsort(m->cand_idx, (size_t)C, sizeof(int64_t), cmp_idx_desc);
+        for (int64_t j = 0; j < add; j++)
+            memcpy(m->x_res + (n + j) * D, m->cand + m->cand_idx[j] * D, (size_t)D * sizeof(double));
+        m->n_res = n + add;
+        for (int64_t i = n; i < m->n_res; i++) m->res_sq[i] = 0;
+        break;
+    }
+    }
+    points_changed(m);
+    return NT_OK;
+}
+
+int nt_pinn_march(nt_pinn *m, int64_t step)
+{
+    const nt_problem *p = m->prob;
+    int tv = p->time_var;
+    if (p->tm_windows <= 1 || tv < 0) return 0;
+    int64_t w = step / p->tm_steps;
+    double t_hi = w + 1 >= p->tm_windows ? p->hi[tv]
+                                         : p->lo[tv] + (p->hi[tv] - p->lo[tv]) * (double)(w + 1) / (double)p->tm_windows;
+    if (t_hi == m->t_hi) return 0;
+    m->t_hi = t_hi;
+    sample_res(m);
+    return 1;
+}
+
+void nt_pinn_points_changed(nt_pinn *m) { points_changed(m); }
 
 /* ------------------------------------------------------------------------------ */
 /* Prediction and errors                                                            */

@@ -1,5 +1,6 @@
 /* problem.c — YAML problem files → nt_problem, with every error located. */
 #include "pinn/problem.h"
+#include "pinn/hard.h"
 #include "solvers/solvers.h"
 #include "core/internal.h"
 #include "io/yaml.h"
@@ -759,7 +760,7 @@ static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, 
     nt_status st = nt_yaml_check_keys(d, n, keys, "stage");
     if (st) return st;
     const nt_ynode *x = nt_ynode_get(n, "optimizer");
-    if (!x) return nt_yaml_error(d, n, "a stage needs 'optimizer' (adam or lbfgs)");
+    if (!x) return nt_yaml_error(d, n, "a stage needs 'optimizer' (adam, multiadam, config, soap or lbfgs)");
     const char *o;
     if ((st = nt_yaml_str(d, x, "optimizer", &o))) return st;
     memset(s, 0, sizeof *s);
@@ -769,7 +770,10 @@ static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, 
     s->history = 50;
     if (!strcmp(o, "adam")) s->kind = NT_STAGE_ADAM;
     else if (!strcmp(o, "lbfgs") || !strcmp(o, "l-bfgs")) s->kind = NT_STAGE_LBFGS;
-    else return nt_yaml_error(d, x, "unknown optimizer '%s' (adam, lbfgs)", o);
+    else if (!strcmp(o, "multiadam")) s->kind = NT_STAGE_MULTIADAM;
+    else if (!strcmp(o, "config")) s->kind = NT_STAGE_CONFIG;
+    else if (!strcmp(o, "soap")) s->kind = NT_STAGE_SOAP;
+    else return nt_yaml_error(d, x, "unknown optimizer '%s' (adam, multiadam, config, soap, lbfgs)", o);
     if (!(x = nt_ynode_get(n, "steps"))) return nt_yaml_error(d, n, "a stage needs 'steps'");
     if ((st = nt_yaml_int(d, x, "steps", 0, INT64_MAX / 4, &s->steps))) return st;
     if ((x = nt_ynode_get(n, "lr")) && (st = nt_yaml_double(d, x, "lr", &s->lr))) return st;
@@ -788,11 +792,150 @@ static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, 
     return NT_OK;
 }
 
+/* A positive number (> 0, or >= 0 with zero_ok). */
+static nt_status pos_double(const nt_ydoc *d, const nt_ynode *x, const char *what, int zero_ok, double *out)
+{
+    nt_status st = nt_yaml_double(d, x, what, out);
+    if (st) return st;
+    if (!(zero_ok ? *out >= 0 : *out > 0) || !isfinite(*out))
+        return nt_yaml_error(d, x, "%s must be %s", what, zero_ok ? ">= 0" : "> 0");
+    return NT_OK;
+}
+
+/* train.causal: {slices, epsilon (a number or a list: the schedule), tol} */
+static nt_status load_causal(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    static const char *keys[] = {"slices", "epsilon", "tol", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "causal");
+    if (st) return st;
+    if (p->time_var < 0) return nt_yaml_error(d, n, "causal weighting needs a time variable (domain: {t: [a, b], ...})");
+    const nt_ynode *x;
+    int64_t v;
+    p->causal_slices = 32;
+    p->causal_n_eps = 1;
+    p->causal_eps[0] = 1.0;
+    p->causal_tol = 0.99;
+    if ((x = nt_ynode_get(n, "slices"))) {
+        if ((st = nt_yaml_int(d, x, "slices", 2, 1024, &v))) return st;
+        p->causal_slices = (int)v;
+    }
+    if ((x = nt_ynode_get(n, "epsilon"))) {
+        if (x->kind == NT_Y_SEQ) {
+            if (x->n < 1 || x->n > NT_PROB_MAX_EPS)
+                return nt_yaml_error(d, x, "epsilon: give 1 to %d values (the schedule)", NT_PROB_MAX_EPS);
+            for (int i = 0; i < x->n; i++) {
+                if ((st = pos_double(d, x->items[i], "epsilon", 0, &p->causal_eps[i]))) return st;
+                if (i && !(p->causal_eps[i] > p->causal_eps[i - 1]))
+                    return nt_yaml_error(d, x->items[i], "the epsilon schedule must increase");
+            }
+            p->causal_n_eps = x->n;
+        } else if ((st = pos_double(d, x, "epsilon", 0, &p->causal_eps[0]))) {
+            return st;
+        }
+    }
+    if ((x = nt_ynode_get(n, "tol"))) {
+        if ((st = nt_yaml_double(d, x, "tol", &p->causal_tol))) return st;
+        if (!(p->causal_tol > 0 && p->causal_tol <= 1)) return nt_yaml_error(d, x, "tol must be in (0, 1]");
+    }
+    return NT_OK;
+}
+
+/* train.weighting: {method, every, alpha, probes, lr, gamma, eta} */
+static nt_status load_weighting(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    static const char *keys[] = {"method", "every", "alpha", "probes", "lr", "gamma", "eta", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "weighting");
+    if (st) return st;
+    const nt_ynode *x = nt_ynode_get(n, "method");
+    const char *s;
+    int64_t v;
+    if (!x) return nt_yaml_error(d, n, "weighting needs 'method' (fixed, gradnorm, ntk, self_adaptive, rba)");
+    if ((st = nt_yaml_str(d, x, "method", &s))) return st;
+    if (!strcmp(s, "fixed")) p->weighting = NT_WEIGHT_FIXED;
+    else if (!strcmp(s, "gradnorm") || !strcmp(s, "grad_norm")) p->weighting = NT_WEIGHT_GRADNORM;
+    else if (!strcmp(s, "ntk")) p->weighting = NT_WEIGHT_NTK;
+    else if (!strcmp(s, "self_adaptive") || !strcmp(s, "sa")) p->weighting = NT_WEIGHT_SA;
+    else if (!strcmp(s, "rba")) p->weighting = NT_WEIGHT_RBA;
+    else return nt_yaml_error(d, x, "unknown weighting '%s' (fixed, gradnorm, ntk, self_adaptive, rba)", s);
+    int global = p->weighting == NT_WEIGHT_GRADNORM || p->weighting == NT_WEIGHT_NTK;
+    int point = p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA;
+    static const struct { const char *key; int ok; } only[] = {{"every", 1}, {"alpha", 1}, {"probes", 2}, {"lr", 3}, {"gamma", 4}, {"eta", 4}};
+    for (size_t i = 0; i < sizeof only / sizeof only[0]; i++) {
+        int ok = only[i].ok == 1 ? global : only[i].ok == 2 ? p->weighting == NT_WEIGHT_NTK
+                 : only[i].ok == 3 ? p->weighting == NT_WEIGHT_SA : p->weighting == NT_WEIGHT_RBA;
+        if ((x = nt_ynode_get(n, only[i].key)) && !ok)
+            return nt_yaml_error(d, x, "'%s' does not apply to weighting '%s'", only[i].key, s);
+    }
+    (void)point;
+    if ((x = nt_ynode_get(n, "every")) && (st = nt_yaml_int(d, x, "every", 1, INT64_MAX / 4, &p->weighting_every))) return st;
+    if ((x = nt_ynode_get(n, "alpha"))) {
+        if ((st = nt_yaml_double(d, x, "alpha", &p->weighting_alpha))) return st;
+        if (!(p->weighting_alpha >= 0 && p->weighting_alpha < 1)) return nt_yaml_error(d, x, "alpha must be in [0, 1)");
+    }
+    if ((x = nt_ynode_get(n, "probes"))) {
+        if ((st = nt_yaml_int(d, x, "probes", 1, 1024, &v))) return st;
+        p->ntk_probes = (int)v;
+    }
+    if ((x = nt_ynode_get(n, "lr")) && (st = pos_double(d, x, "lr", 0, &p->sa_lr))) return st;
+    if ((x = nt_ynode_get(n, "gamma"))) {
+        if ((st = nt_yaml_double(d, x, "gamma", &p->rba_gamma))) return st;
+        if (!(p->rba_gamma >= 0 && p->rba_gamma < 1)) return nt_yaml_error(d, x, "gamma must be in [0, 1)");
+    }
+    if ((x = nt_ynode_get(n, "eta")) && (st = pos_double(d, x, "eta", 0, &p->rba_eta))) return st;
+    return NT_OK;
+}
+
+/* train.adaptive: {method: rad | r3 | rar, every, candidates, k, c, add, max_points} */
+static nt_status load_adaptive(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    static const char *keys[] = {"method", "every", "candidates", "k", "c", "add", "max_points", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "adaptive");
+    if (st) return st;
+    const nt_ynode *x = nt_ynode_get(n, "method");
+    const char *s;
+    if (!x) return nt_yaml_error(d, n, "adaptive needs 'method' (rad, r3, rar)");
+    if ((st = nt_yaml_str(d, x, "method", &s))) return st;
+    if (!strcmp(s, "rad")) p->adaptive = NT_ADAPT_RAD;
+    else if (!strcmp(s, "r3")) p->adaptive = NT_ADAPT_R3;
+    else if (!strcmp(s, "rar")) p->adaptive = NT_ADAPT_RAR;
+    else return nt_yaml_error(d, x, "unknown adaptive sampling '%s' (rad, r3, rar)", s);
+    static const struct { const char *key; unsigned ok; } only[] = {
+        {"candidates", 1u << NT_ADAPT_RAD | 1u << NT_ADAPT_RAR}, {"k", 1u << NT_ADAPT_RAD}, {"c", 1u << NT_ADAPT_RAD},
+        {"add", 1u << NT_ADAPT_RAR}, {"max_points", 1u << NT_ADAPT_RAR}};
+    for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
+        if ((x = nt_ynode_get(n, only[i].key)) && !(only[i].ok & (1u << p->adaptive)))
+            return nt_yaml_error(d, x, "'%s' does not apply to adaptive sampling '%s'", only[i].key, s);
+    if ((x = nt_ynode_get(n, "every")) && (st = nt_yaml_int(d, x, "every", 1, INT64_MAX / 4, &p->adaptive_every))) return st;
+    if ((x = nt_ynode_get(n, "candidates")) && (st = nt_yaml_int(d, x, "candidates", 1, 100000000, &p->adaptive_candidates))) return st;
+    if ((x = nt_ynode_get(n, "k")) && (st = pos_double(d, x, "k", 1, &p->rad_k))) return st;
+    if ((x = nt_ynode_get(n, "c")) && (st = pos_double(d, x, "c", 1, &p->rad_c))) return st;
+    if ((x = nt_ynode_get(n, "add")) && (st = nt_yaml_int(d, x, "add", 1, 100000000, &p->rar_add))) return st;
+    if ((x = nt_ynode_get(n, "max_points")) && (st = nt_yaml_int(d, x, "max_points", 1, 100000000, &p->rar_max))) return st;
+    return NT_OK;
+}
+
+/* train.time_marching: {windows, steps} */
+static nt_status load_marching(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    static const char *keys[] = {"windows", "steps", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "time_marching");
+    if (st) return st;
+    if (p->time_var < 0) return nt_yaml_error(d, n, "time marching needs a time variable");
+    const nt_ynode *x;
+    int64_t v;
+    if (!(x = nt_ynode_get(n, "windows"))) return nt_yaml_error(d, n, "time_marching needs 'windows'");
+    if ((st = nt_yaml_int(d, x, "windows", 1, 1000, &v))) return st;
+    p->tm_windows = (int)v;
+    if (!(x = nt_ynode_get(n, "steps"))) return nt_yaml_error(d, n, "time_marching needs 'steps' (Adam steps per window)");
+    return nt_yaml_int(d, x, "steps", 1, INT64_MAX / 4, &p->tm_steps);
+}
+
 static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
     static const char *keys[] = {"dtype", "seed", "points", "sampler", "resample_every", "chunk", "stages",
-                                 "log_every", "eval_every", "checkpoint_every", NULL};
+                                 "log_every", "eval_every", "checkpoint_every", "causal", "weighting",
+                                 "adaptive", "time_marching", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "train");
     if (st) return st;
     const nt_ynode *x;
@@ -822,6 +965,25 @@ static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
         for (int i = 0; i < x->n; i++)
             if ((st = load_stage(p, d, x->items[i], &p->stages[i]))) return st;
         p->n_stages = x->n;
+    }
+    if ((x = nt_ynode_get(n, "causal")) && (st = load_causal(p, d, x))) return st;
+    if ((x = nt_ynode_get(n, "weighting")) && (st = load_weighting(p, d, x))) return st;
+    if ((x = nt_ynode_get(n, "adaptive")) && (st = load_adaptive(p, d, x))) return st;
+    if ((x = nt_ynode_get(n, "time_marching")) && (st = load_marching(p, d, x))) return st;
+    /* combinations that have no meaning */
+    int pointw = p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA;
+    if (pointw && (p->resample_every > 0 || p->adaptive || p->tm_windows))
+        return nt_yaml_error(d, nt_ynode_get(n, "weighting"),
+                             "point weights (self_adaptive, rba) belong to fixed points: they cannot be combined with "
+                             "resample_every, adaptive sampling or time marching");
+    if (p->adaptive == NT_ADAPT_RAR && (p->resample_every > 0 || p->tm_windows))
+        return nt_yaml_error(d, nt_ynode_get(n, "adaptive"),
+                             "rar adds points to a fixed set: it cannot be combined with resample_every or time marching");
+    if (p->adaptive == NT_ADAPT_RAR) {
+        if (!p->rar_max) p->rar_max = 2 * p->n_res;
+        if (p->rar_max < p->n_res)
+            return nt_yaml_error(d, nt_ynode_get(n, "adaptive"), "rar max_points (%lld) is below the initial points (%lld)",
+                                 (long long)p->rar_max, (long long)p->n_res);
     }
     return NT_OK;
 }
@@ -1131,11 +1293,81 @@ static nt_status load_reference(nt_problem *p, const nt_ydoc *d, const nt_ynode 
     return NT_OK;
 }
 
+/* output: {u: "g + dist*net_u"}: hard constraints (src/pinn/hard.h). */
+static nt_status load_output(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return NT_OK;
+    if (n->kind != NT_Y_MAP || n->n < 1)
+        return nt_yaml_error(d, n, "'output' must map fields to expressions of the variables, constants, dist and the network outputs net_<field>, e.g. {u: \"sin(pi*x) + t*dist*net_u\"}");
+    int D = p->env.n_vars, F = p->env.n_fields;
+    nt_expr_env *oe = &p->out_env;
+    memset(oe, 0, sizeof *oe);
+    oe->n_vars = D;
+    memcpy(oe->vars, p->env.vars, sizeof oe->vars);
+    int dist = -1;
+    if (D < NT_EXPR_MAX_VARS && !env_has(&p->env, "dist")) {
+        dist = D;
+        snprintf(oe->vars[oe->n_vars++], NT_EXPR_NAME, "dist");
+    }
+    oe->n_consts = p->env.n_consts;
+    memcpy(oe->consts, p->env.consts, sizeof oe->consts);
+    memcpy(oe->const_val, p->env.const_val, sizeof oe->const_val);
+    oe->n_unknowns = p->env.n_unknowns; /* only to be refused with a clear message */
+    memcpy(oe->unknowns, p->env.unknowns, sizeof oe->unknowns);
+    /* net_<f> are fields 0..F-1; the fields themselves follow, only to be refused */
+    int nf = 2 * F <= NT_EXPR_MAX_FIELDS ? 2 * F : F;
+    for (int f = 0; f < nf; f++) {
+        if (f < F) snprintf(oe->fields[f], NT_EXPR_NAME, "net_%.*s", NT_EXPR_NAME - 5, p->env.fields[f]);
+        else snprintf(oe->fields[f], NT_EXPR_NAME, "%s", p->env.fields[f - F]);
+        if (f < F && env_has(&p->env, oe->fields[f]))
+            return nt_yaml_error(d, n, "output: '%s' names the network output of field '%s', but it is already defined", oe->fields[f], p->env.fields[f]);
+    }
+    oe->n_fields = nf;
+    for (int i = 0; i < n->n; i++) {
+        int f = -1;
+        for (int k = 0; k < F; k++)
+            if (!strcmp(p->env.fields[k], n->keys[i])) f = k;
+        if (f < 0) return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "output: '%s' is not a field", n->keys[i]);
+        if (p->output[f].root) return nt_yaml_error_at(d, n->key_line[i], n->key_col[i], "output: '%s' is given twice", n->keys[i]);
+        const nt_ynode *v = n->items[i];
+        nt_expr *e = &p->output[f];
+        nt_status st = parse_expr(d, v, oe, "output", e);
+        if (st) return st;
+        p->n_output++;
+        const char *s = e->text;
+        int len = (int)strlen(s);
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' ')) len--;
+        for (int k = 0; k < e->n_nodes; k++) {
+            const nt_expr_node *x = &e->pool[k];
+            if (x->kind == NT_EX_FIELD && x->index >= F)
+                return where_error(d, v, x->col, "in output \"%.*s\": '%s' is the transformed field itself; the network's raw output is %s",
+                                   len, s, p->env.fields[x->index - F], oe->fields[x->index - F]);
+        }
+        int ecol = 0;
+        if (nt_expr_check_jet(e, &ecol)) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", nt_error_msg());
+            return where_error(d, v, ecol, "in output \"%.*s\": %s", len, s, msg);
+        }
+        for (int k = 0; k < e->n_nodes; k++) {
+            const nt_expr_node *x = &e->pool[k];
+            if (x->kind != NT_EX_VAR || x->index != dist || dist < 0) continue;
+            if (nt_hard_dist_check(p)) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "%s", nt_error_msg());
+                return where_error(d, v, x->col, "in output \"%.*s\": %s", len, s, msg);
+            }
+            p->output_dist = 1;
+        }
+    }
+    return NT_OK;
+}
+
 static nt_status load_doc(nt_problem *p, const nt_ydoc *d)
 {
     const nt_ynode *r = d->root;
     static const char *keys[] = {"name", "domain", "time", "fields", "constants", "unknowns", "pde", "pde_weight",
-                                 "conditions", "data", "model", "train", "reference", NULL};
+                                 "conditions", "data", "model", "train", "reference", "output", NULL};
     nt_status st = nt_yaml_check_keys(d, r, keys, "the problem");
     if (st) return st;
     const nt_ynode *x;
@@ -1168,8 +1400,9 @@ static nt_status load_doc(nt_problem *p, const nt_ydoc *d)
     if ((x = nt_ynode_get(r, "pde_weight")) && (st = nt_yaml_double(d, x, "pde_weight", &p->pde_weight))) return st;
     if ((st = load_conditions(p, d, nt_ynode_get(r, "conditions")))) return st;
     if ((st = load_data(p, d, nt_ynode_get(r, "data")))) return st;
+    if ((st = load_output(p, d, nt_ynode_get(r, "output")))) return st;
     int has_data = p->data_path[0] || p->data_from_ref;
-    if (!p->n_cond && !has_data)
+    if (!p->n_cond && !has_data && !p->n_output)
         return nt_yaml_error(d, r, "the problem has no conditions and no data: its solution is not unique");
     if (p->env.n_unknowns && !has_data)
         return nt_yaml_error(d, nt_ynode_get(r, "unknowns"), "unknowns need observations: add a 'data' section");
@@ -1207,6 +1440,17 @@ static void defaults(nt_problem *p)
     p->log_every = 100;
     p->eval_every = 500;
     p->checkpoint_every = 1000;
+    p->weighting_every = 1000;
+    p->weighting_alpha = 0.9;
+    p->ntk_probes = 4;
+    p->sa_lr = 5e-3;
+    p->rba_gamma = 0.999;
+    p->rba_eta = 0.01;
+    p->adaptive_every = 1000;
+    p->adaptive_candidates = 0; /* 0: 4 × points */
+    p->rad_k = 1;
+    p->rad_c = 1;
+    p->rar_add = 0;             /* 0: points / 20 */
 }
 
 nt_status nt_problem_load_string(nt_problem *p, const char *text, const char *name, const char *dir)
@@ -1268,5 +1512,7 @@ void nt_problem_free(nt_problem *p)
     }
     nt_expr_free(&p->ref_fd_a);
     nt_expr_free(&p->ref_fd_f);
+    for (int i = 0; i < NT_EXPR_MAX_FIELDS; i++) nt_expr_free(&p->output[i]);
+    p->n_output = 0;
     p->n_pde = p->n_cond = 0;
 }

@@ -53,7 +53,24 @@ typedef struct nt_condition {
     int64_t n_points;
 } nt_condition;
 
-typedef enum nt_stage_kind { NT_STAGE_ADAM = 0, NT_STAGE_LBFGS } nt_stage_kind;
+typedef enum nt_stage_kind { NT_STAGE_ADAM = 0, NT_STAGE_LBFGS, NT_STAGE_MULTIADAM, NT_STAGE_CONFIG, NT_STAGE_SOAP } nt_stage_kind;
+
+#define NT_PROB_MAX_EPS 8
+
+typedef enum nt_weighting {
+    NT_WEIGHT_FIXED = 0, /* the terms' own weights */
+    NT_WEIGHT_GRADNORM,  /* λ_i = Σ_j |∇L_j| / |∇L_i|, moving average (Wang et al. 2023) */
+    NT_WEIGHT_NTK,       /* λ_i = Σ_j tr K_j / tr K_i (Wang, Yu, Perdikaris 2022) */
+    NT_WEIGHT_SA,        /* self-adaptive point weights by gradient ascent (McClenny & Braga-Neto) */
+    NT_WEIGHT_RBA        /* residual-based attention point weights (Anagnostopoulos et al. 2024) */
+} nt_weighting;
+
+typedef enum nt_adaptive {
+    NT_ADAPT_NONE = 0,
+    NT_ADAPT_RAD,        /* resample from density ∝ r^k/mean + c (Wu et al. 2023) */
+    NT_ADAPT_R3,         /* retain r² > mean, resample the rest (Daw et al. 2023) */
+    NT_ADAPT_RAR         /* add the largest-residual candidates (Lu et al. 2021) */
+} nt_adaptive;
 
 typedef struct nt_stage {
     nt_stage_kind kind;
@@ -135,6 +152,25 @@ typedef struct nt_problem {
     int64_t eval_every;          /* steps between reference errors in the history (0 = end only) */
     int64_t checkpoint_every;    /* steps between checkpoints */
 
+    /* training methods (docs/problem-files.md, "Training methods") */
+    int causal_slices;           /* causal weighting: time slices M (0 = off) */
+    int causal_n_eps;            /* ε schedule: causal_eps[0..n_eps) */
+    double causal_eps[NT_PROB_MAX_EPS];
+    double causal_tol;           /* move to the next ε when the last slice's weight > tol */
+    nt_weighting weighting;      /* loss balancing */
+    int64_t weighting_every;     /* gradnorm / ntk: steps between updates */
+    double weighting_alpha;      /* moving average: λ ← α λ + (1 − α) λ̂ */
+    int ntk_probes;              /* ntk: Rademacher probes per term */
+    double sa_lr;                /* self_adaptive: ascent step of the point weights */
+    double rba_gamma, rba_eta;   /* rba: λ ← γ λ + η |r| / max |r| */
+    nt_adaptive adaptive;        /* residual-based point refinement */
+    int64_t adaptive_every;      /* Adam steps between refinements */
+    int64_t adaptive_candidates; /* rad, rar: candidate points per refinement */
+    double rad_k, rad_c;         /* rad: density ∝ r^k / mean(r^k) + c */
+    int64_t rar_add, rar_max;    /* rar: points added per refinement, up to rar_max */
+    int tm_windows;              /* time marching: windows (0 = off) */
+    int64_t tm_steps;            /* Adam steps per window */
+
     /* reference */
     nt_ref_kind ref_kind;
     char ref_path[NT_PROB_PATH];
@@ -163,7 +199,20 @@ typedef struct nt_problem {
     double ref_fd_dt;                /* 0: automatic */
     double ref_fd_coef;
     nt_expr ref_fd_a, ref_fd_f;      /* text NULL when absent */
+
+    /* output transform (hard constraints, src/pinn/hard.h): field f is output[f], an
+     * expression in out_env = the domain variables, the pseudo-variable `dist`
+     * (index env.n_vars, when there is room and no variable or constant of that
+     * name), the constants and the raw network outputs net_<field> (fields 0..F−1);
+     * text NULL: the field is its network output */
+    int n_output;                    /* fields with a transform (0: none) */
+    nt_expr output[NT_EXPR_MAX_FIELDS];
+    nt_expr_env out_env;
+    int output_dist;                 /* some transform uses dist */
 } nt_problem;
+
+/* "adam", "lbfgs", "multiadam", "config", "soap". */
+const char *nt_stage_name(nt_stage_kind k);
 
 /* Reads and validates a problem file. On error returns non-OK with
  * "file:line:col: message" in nt_error_msg; *p is then freed. */
