@@ -430,7 +430,7 @@ static void test_syntax_and_keys(void)
                  "unknown key 'modle' in the problem (did you mean 'model'?; allowed: name, domain,");
     EXPECT_ERROR(HEAD BODY "frobnicate: 1\n", "8:1", "unknown key 'frobnicate' in the problem (allowed: name,");
     EXPECT_ERROR(HEAD BODY "model: {type: mlp, widht: 3}\n", "8:20",
-                 "unknown key 'widht' in model (did you mean 'width'?; allowed: type, width, depth, activation,");
+                 "unknown key 'widht' in model (did you mean 'width'?; allowed: type, width, depth, blocks, degree, activation,");
     EXPECT_ERROR(HEAD BODY "train:\n  seed: 1\n  point: 100\n", "10:3", "unknown key 'point' in train (did you mean 'points'?");
     EXPECT_ERROR(HEAD BODY "train:\n  stages:\n    - {optimizer: adam, step: 3}\n", "10:25",
                  "unknown key 'step' in stage (did you mean 'steps'?; allowed: optimizer, steps, lr,");
@@ -548,7 +548,7 @@ static void test_files_and_sections(void)
     EXPECT_ERROR(HEAD BODY "train: {sampler: grid}\n", "8:18", "unknown sampler 'grid'");
     EXPECT_ERROR(HEAD BODY "train: {points: 0}\n", "8:17", "points must be between 1 and");
     EXPECT_ERROR(HEAD BODY "train: {stages: []}\n", "8:17", "'stages' must be a list of 1 to 8 stages");
-    EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: sgd, steps: 1}]}\n", "8:30", "unknown optimizer 'sgd' (adam, lbfgs)");
+    EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: sgd, steps: 1}]}\n", "8:30", "unknown optimizer 'sgd' (adam, multiadam, config, soap, lbfgs)");
     EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: adam}]}\n", "8:18", "a stage needs 'steps'");
     EXPECT_ERROR(HEAD BODY "train: {stages: [{steps: 3}]}\n", "8:18", "a stage needs 'optimizer'");
     EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: adam, steps: -1}]}\n", "8:43", "steps must be between 0 and");

@@ -305,7 +305,7 @@ static void test_bad_problems(void)
     EXPECT_BAD(HEAD BODY "model:\n  width: 3\n width: 4\n", "10:2", "did not find expected key");
     /* unknown keys, with did-you-mean: top level, model, train, stage */
     EXPECT_BAD(HEAD BODY "modle: {width: 3}\n", "8:1", "unknown key 'modle' in the problem (did you mean 'model'?");
-    EXPECT_BAD(HEAD BODY "model: {widht: 3}\n", "8:9", "unknown key 'widht' in model (did you mean 'width'?; allowed: type, width, depth, activation,");
+    EXPECT_BAD(HEAD BODY "model: {widht: 3}\n", "8:9", "unknown key 'widht' in model (did you mean 'width'?; allowed: type, width, depth, blocks, degree, activation,");
     EXPECT_BAD(HEAD BODY "train:\n  seeds: 3\n", "9:3", "unknown key 'seeds' in train (did you mean 'seed'?");
     EXPECT_BAD(HEAD BODY "train:\n  stages:\n    - {optimizer: adam, step: 3}\n", "10:25",
                "unknown key 'step' in stage (did you mean 'steps'?");

@@ -7,6 +7,7 @@
 #include "pinn/problem.h"
 
 #define NT_PINN_MAX_TERMS (NT_PROB_MAX_PDE + NT_PROB_MAX_COND + 1)
+#define NT_PINN_MAX_SLICES 1024
 
 typedef struct nt_pinn {
     const nt_problem *prob;
@@ -35,7 +36,33 @@ typedef struct nt_pinn {
     int n_terms;
     char term_name[NT_PINN_MAX_TERMS][64];
     double term[NT_PINN_MAX_TERMS]; /* unweighted mean squares of the last evaluation */
-    double term_weight[NT_PINN_MAX_TERMS];
+    double term_weight[NT_PINN_MAX_TERMS]; /* in the loss: the file's weight × balancing */
+    double term_base[NT_PINN_MAX_TERMS];   /* the file's weights */
+
+    /* training methods (problem's train: causal, weighting, adaptive, time_marching) */
+    int64_t n_res_cap;              /* rows of x_res (rar grows n_res up to it) */
+    double *res_sq;                 /* n_res_cap: Σ_k r_k² per residual point, last evaluation */
+    double *pt_w;                   /* n_res_cap: weight of each point in the PDE terms
+                                       (causal × point weights; mean 1 when uniform);
+                                       NULL without causal or point weighting */
+    double *caus_w;                 /* n_res_cap: the causal factor of pt_w */
+    double *lam;                    /* n_res_cap: self-adaptive / rba weights λ (pt_w ∝ λ²) */
+    double *lam_m, *lam_v;          /* self_adaptive: Adam moments of λ's ascent */
+    int64_t lam_step;
+    int causal_idx;                 /* position in the ε schedule */
+    int causal_frozen;              /* 1: keep the causal weights (L-BFGS stages) */
+    double causal_wmin;             /* weight of the last slice: the convergence indicator */
+    int64_t slice_off[NT_PINN_MAX_SLICES + 1]; /* residual rows of each time slice (sorted by t) */
+    double slice_loss[NT_PINN_MAX_SLICES];
+    double t_hi;                    /* time marching: residual points have t <= t_hi */
+    uint32_t mask;                  /* terms in the loss (bit T); all by default */
+    int probe;                      /* 1: NTK probe mode (terms are Σ v·r / sqrt(n)) */
+    nt_rng probe_rng;
+    double *scratch;                /* n_res_cap × D: new points (r3, rad) */
+    double *cand, *cand_r;          /* candidates × D and their residuals (rad, rar) */
+    int64_t *cand_idx;
+    int64_t n_cand;
+    int64_t adapt_kept;             /* r3: points retained at the last refinement */
 
     int64_t n_ref;                  /* reference grid */
     double *ref_x, *ref_u, *ref_pred; /* n_ref × D, n_ref × F (NaN = absent), n_ref × F */
@@ -51,6 +78,30 @@ nt_status nt_pinn_resample(nt_pinn *m);
 /* Loss at the current parameters; with want_grad p->grad is overwritten with its
  * gradient. Fills m->term. Allocates nothing after the first call. */
 double nt_pinn_loss(nt_pinn *m, int want_grad);
+/* Gradient of term k's loss without its weight (k < n_terms; with the PDE's point
+ * weights) into out (params->n doubles); returns that loss. Overwrites p->grad. */
+double nt_pinn_term_grad(nt_pinn *m, int k, double *out);
+/* Hutchinson estimate of term k's mean NTK diagonal, (1/n) Σ_i |∂r_i/∂θ|², from
+ * `probes` Rademacher probes. Overwrites p->grad. */
+double nt_pinn_term_ntk(nt_pinn *m, int k, int probes);
+/* Updates the term weights by the problem's gradnorm / ntk rule (moving average). */
+void nt_pinn_update_weights(nt_pinn *m);
+/* Point weights after an optimizer step (self_adaptive, rba), from the residuals of
+ * the last evaluation. */
+void nt_pinn_update_point_weights(nt_pinn *m);
+/* Σ_k r_k² of the PDEs at n points (n × D) -> out (n), no gradient. */
+void nt_pinn_residuals(nt_pinn *m, const double *x, int64_t n, double *out);
+/* One refinement of the residual points by the problem's adaptive method. */
+nt_status nt_pinn_adapt(nt_pinn *m);
+/* Moves to the next ε when the causal indicator has passed tol; 1 if it moved. */
+int nt_pinn_causal_advance(nt_pinn *m);
+/* Time marching: the residual time window for a global Adam step; 1 if it changed
+ * (the points were then redrawn). */
+int nt_pinn_march(nt_pinn *m, int64_t step);
+/* Call after x_res changed by other means (checkpoint restore): re-sorts for the
+ * causal slices. */
+void nt_pinn_points_changed(nt_pinn *m);
+
 /* Fields at n points (n × D) -> out (n × F). */
 nt_status nt_pinn_predict(nt_pinn *m, const double *x, int64_t n, double *out);
 /* Current value of unknown k. */

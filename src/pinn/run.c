@@ -16,6 +16,7 @@
 #include "core/internal.h"
 #include "io/ckpt.h"
 #include "io/plot.h"
+#include "optim/optim_ext.h"
 #include "pinn/pinn.h"
 
 #include <errno.h>
@@ -69,7 +70,12 @@ typedef struct run {
     /* optimizers of the current stage */
     nt_adam adam;
     nt_lbfgs lbfgs;
-    int have_adam, have_lbfgs;
+    nt_multiadam madam;
+    nt_soap soap;
+    int have_adam, have_lbfgs, have_madam, have_soap;
+    double *tgrad;          /* multiadam, config: n_terms × n per-term gradients */
+    const double *tgp[NT_PINN_MAX_TERMS];
+    nt_schedule sched;      /* multiadam, soap: the stage's learning rate */
     double lr;              /* last learning rate (NaN for L-BFGS) */
     int64_t last_ckpt_step;
     double last_loss;       /* loss of the last step */
@@ -155,10 +161,23 @@ static void fmt_hms(char *out, size_t cap, double s)
 /* ------------------------------------------------------------------------------ */
 /* History                                                                          */
 
+/* Extra history columns of the training methods: causal ε and indicator, the
+ * balanced term weights, the number of residual points (rar). */
+static int global_weighting(const nt_problem *p)
+{
+    return p->weighting == NT_WEIGHT_GRADNORM || p->weighting == NT_WEIGHT_NTK;
+}
+
+static int method_cols(const run *r)
+{
+    const nt_problem *p = &r->prob;
+    return (p->causal_slices ? 2 : 0) + (global_weighting(p) ? r->m.n_terms : 0) + (p->adaptive == NT_ADAPT_RAR);
+}
+
 static int hist_cols(const run *r)
 {
     const nt_problem *p = &r->prob;
-    return 3 + r->m.n_terms + 1 + p->env.n_unknowns + p->env.n_fields + 1;
+    return 3 + r->m.n_terms + 1 + p->env.n_unknowns + p->env.n_fields + method_cols(r) + 1;
 }
 
 static void hist_add(run *r, double err_known, const double *errs, double now_s)
@@ -182,6 +201,13 @@ static void hist_add(run *r, double err_known, const double *errs, double now_s)
     row[c++] = r->lr;
     for (int k = 0; k < p->env.n_unknowns; k++) row[c++] = nt_pinn_unknown(&r->m, k);
     for (int f = 0; f < p->env.n_fields; f++) row[c++] = err_known ? errs[f] : NAN;
+    if (p->causal_slices) {
+        row[c++] = p->causal_eps[r->m.causal_idx];
+        row[c++] = r->m.causal_wmin;
+    }
+    if (global_weighting(p))
+        for (int k = 0; k < r->m.n_terms; k++) row[c++] = r->m.term_weight[k];
+    if (p->adaptive == NT_ADAPT_RAR) row[c++] = (double)r->m.n_res;
     row[c++] = now_s;
     r->hist_rows++;
 }
@@ -198,12 +224,16 @@ static int write_history(run *r)
     fprintf(f, ",lr");
     for (int k = 0; k < p->env.n_unknowns; k++) fprintf(f, ",%s", p->env.unknowns[k]);
     for (int k = 0; k < p->env.n_fields; k++) fprintf(f, ",rel_l2_%s", p->env.fields[k]);
+    if (p->causal_slices) fprintf(f, ",causal_eps,causal_min_weight");
+    if (global_weighting(p))
+        for (int k = 0; k < r->m.n_terms; k++) fprintf(f, ",\"weight %s\"", r->m.term_name[k]);
+    if (p->adaptive == NT_ADAPT_RAR) fprintf(f, ",points");
     fprintf(f, ",time_s\n");
     for (int64_t i = 0; i < r->hist_rows; i++) {
         const double *row = r->hist + i * r->hist_cols;
         int st = (int)row[1];
         fprintf(f, "%lld,%d,%s", (long long)row[0], st,
-                st < p->n_stages ? (p->stages[st].kind == NT_STAGE_ADAM ? "adam" : "lbfgs") : "-");
+                st < p->n_stages ? nt_stage_name(p->stages[st].kind) : "-");
         for (int c = 2; c < r->hist_cols; c++) {
             if (isfinite(row[c])) fprintf(f, ",%.10g", row[c]);
             else fprintf(f, ",");
@@ -233,10 +263,29 @@ static nt_status ckpt_save(run *r)
     if (!st) st = nt_ckpt_add(&w, "rng", r->m.rng.s, sizeof r->m.rng.s);
     if (!st) st = nt_ckpt_add(&w, "x_res", r->m.x_res, (size_t)(r->m.n_res * r->prob.env.n_vars) * sizeof(double));
     if (!st && r->hist_rows) st = nt_ckpt_add(&w, "history", r->hist, (size_t)(r->hist_rows * r->hist_cols) * sizeof(double));
+    /* training methods' state */
+    double ms[8] = {r->m.causal_idx, r->m.causal_wmin, r->m.t_hi, (double)r->m.lam_step, (double)r->m.n_res,
+                    (double)r->m.adapt_kept, r->m.causal_frozen, 0};
+    size_t nres = (size_t)r->m.n_res_cap * sizeof(double);
+    if (!st) st = nt_ckpt_add(&w, "methods", ms, sizeof ms);
+    if (!st) st = nt_ckpt_add(&w, "term_weight", r->m.term_weight, sizeof r->m.term_weight);
+    if (!st) st = nt_ckpt_add(&w, "probe_rng", r->m.probe_rng.s, sizeof r->m.probe_rng.s);
+    if (!st && r->m.pt_w) st = nt_ckpt_add(&w, "pt_w", r->m.pt_w, nres);
+    if (!st && r->m.caus_w) st = nt_ckpt_add(&w, "caus_w", r->m.caus_w, nres);
+    if (!st && r->m.lam) st = nt_ckpt_add(&w, "lambda", r->m.lam, nres);
+    if (!st && r->m.lam_m) st = nt_ckpt_add(&w, "lambda_m", r->m.lam_m, nres);
+    if (!st && r->m.lam_v) st = nt_ckpt_add(&w, "lambda_v", r->m.lam_v, nres);
+    if (!st) st = nt_ckpt_add(&w, "res_sq", r->m.res_sq, nres);
     if (!st && r->have_adam) {
         st = nt_ckpt_add(&w, "adam_step", &r->adam.step, sizeof r->adam.step);
         if (!st) st = nt_ckpt_add(&w, "adam_m", r->adam.m, n * es);
         if (!st) st = nt_ckpt_add(&w, "adam_v", r->adam.v, n * es);
+    }
+    if (!st && (r->have_madam || r->have_soap)) {
+        nt_optim_buf b[8];
+        int nb = r->have_madam ? nt_multiadam_state(&r->madam, b, 8) : nt_soap_state(&r->soap, b, 8);
+        for (int i = 0; i < nb && i < 8 && !st; i++)
+            st = nt_ckpt_add(&w, b[i].name, b[i].data, (size_t)b[i].len * sizeof(double));
     }
     if (!st && r->have_lbfgs) {
         nt_lbfgs *o = &r->lbfgs;
@@ -276,13 +325,39 @@ static nt_status ckpt_load_model(run *r, const nt_ckpt *c, const char *path)
 {
     nt_params *pp = &r->m.params;
     size_t es = nt_dtype_size(pp->dtype);
-    if (r->meta.n_params != pp->n || r->meta.n_res != r->m.n_res || r->meta.dim != r->prob.env.n_vars)
-        return nt_set_error(NT_ERR_FORMAT, "%s: the checkpoint does not match problem.yaml (parameters %lld vs %lld)", path,
-                            (long long)r->meta.n_params, (long long)pp->n);
+    int rar = r->prob.adaptive == NT_ADAPT_RAR;
+    if (r->meta.n_params != pp->n || r->meta.dim != r->prob.env.n_vars ||
+        (rar ? r->meta.n_res > r->m.n_res_cap || r->meta.n_res < r->prob.n_res : r->meta.n_res != r->m.n_res))
+        return nt_set_error(NT_ERR_FORMAT, "%s: the checkpoint does not match problem.yaml (parameters %lld vs %lld, "
+                            "points %lld vs %lld)", path, (long long)r->meta.n_params, (long long)pp->n,
+                            (long long)r->meta.n_res, (long long)r->m.n_res);
+    r->m.n_res = r->meta.n_res;
     nt_status st = ckpt_get(c, path, "params", pp->data, (size_t)pp->n * es);
+    double ms[8];
+    size_t nres = (size_t)r->m.n_res_cap * sizeof(double);
+    if (!st) st = ckpt_get(c, path, "methods", ms, sizeof ms);
+    if (!st) st = ckpt_get(c, path, "term_weight", r->m.term_weight, sizeof r->m.term_weight);
+    if (!st) st = ckpt_get(c, path, "probe_rng", r->m.probe_rng.s, sizeof r->m.probe_rng.s);
+    if (!st && r->m.pt_w) st = ckpt_get(c, path, "pt_w", r->m.pt_w, nres);
+    if (!st && r->m.caus_w) st = ckpt_get(c, path, "caus_w", r->m.caus_w, nres);
+    if (!st && r->m.lam) st = ckpt_get(c, path, "lambda", r->m.lam, nres);
+    if (!st && r->m.lam_m) st = ckpt_get(c, path, "lambda_m", r->m.lam_m, nres);
+    if (!st && r->m.lam_v) st = ckpt_get(c, path, "lambda_v", r->m.lam_v, nres);
+    if (!st) st = ckpt_get(c, path, "res_sq", r->m.res_sq, nres);
+    if (!st) {
+        if (!(ms[0] >= 0 && ms[0] < NT_PROB_MAX_EPS && (r->prob.causal_slices == 0 || ms[0] < r->prob.causal_n_eps)))
+            return nt_set_error(NT_ERR_FORMAT, "%s: the causal schedule does not match problem.yaml", path);
+        r->m.causal_idx = (int)ms[0];
+        r->m.causal_wmin = ms[1];
+        r->m.t_hi = ms[2];
+        r->m.lam_step = (int64_t)ms[3];
+        r->m.adapt_kept = (int64_t)ms[5];
+        r->m.causal_frozen = (int)ms[6];
+    }
     if (!st) st = ckpt_get(c, path, "rng", r->m.rng.s, sizeof r->m.rng.s);
     if (!st) st = ckpt_get(c, path, "x_res", r->m.x_res, (size_t)(r->m.n_res * r->prob.env.n_vars) * sizeof(double));
     if (st) return st;
+    nt_pinn_points_changed(&r->m);
     size_t hb = 0;
     const void *h = nt_ckpt_find(c, "history", &hb);
     if (h && r->meta.hist_cols == r->hist_cols && hb % ((size_t)r->hist_cols * sizeof(double)) == 0) {
@@ -304,6 +379,12 @@ static nt_status restore_opt(run *r, const nt_ckpt *c, const char *path)
         st = ckpt_get(c, path, "adam_step", &r->adam.step, sizeof r->adam.step);
         if (!st) st = ckpt_get(c, path, "adam_m", r->adam.m, n * es);
         if (!st) st = ckpt_get(c, path, "adam_v", r->adam.v, n * es);
+    }
+    if (!st && (r->have_madam || r->have_soap)) {
+        nt_optim_buf b[8];
+        int nb = r->have_madam ? nt_multiadam_state(&r->madam, b, 8) : nt_soap_state(&r->soap, b, 8);
+        for (int i = 0; i < nb && i < 8 && !st; i++)
+            st = ckpt_get(c, path, b[i].name, b[i].data, (size_t)b[i].len * sizeof(double));
     }
     if (!st && r->have_lbfgs) {
         nt_lbfgs *o = &r->lbfgs;
@@ -361,10 +442,11 @@ static int open_problem(run *r, const char *path, const char *dir_override, cons
     return 0;
 }
 
+static void stage_teardown(run *r);
+
 static void run_free(run *r)
 {
-    if (r->have_adam) nt_adam_free(&r->adam);
-    if (r->have_lbfgs) nt_lbfgs_free(&r->lbfgs);
+    stage_teardown(r);
     nt_pinn_free(&r->m);
     nt_problem_free(&r->prob);
     free(r->hist);
@@ -646,7 +728,7 @@ static int write_summary(run *r, const char *status, const double *errs, double 
     if (!f) return -1;
     int64_t adam = 0, lbfgs = 0;
     for (int k = 0; k < p->n_stages; k++) {
-        if (p->stages[k].kind == NT_STAGE_ADAM) adam += r->meta.stage_steps[k];
+        if (p->stages[k].kind != NT_STAGE_LBFGS) adam += r->meta.stage_steps[k];
         else lbfgs += r->meta.stage_steps[k];
     }
     fprintf(f, "{\n  \"problem\": ");
@@ -721,7 +803,7 @@ static nt_status stage_setup(run *r)
 {
     const nt_stage *s = &r->prob.stages[r->meta.stage];
     nt_status st = NT_OK;
-    if (s->kind == NT_STAGE_ADAM) {
+    if (s->kind != NT_STAGE_LBFGS) {
         nt_adam_config ac = nt_adam_config_default(s->lr);
         if (s->decay_rate < 1) {
             ac.sched.kind = NT_SCHED_EXP;
@@ -729,8 +811,27 @@ static nt_status stage_setup(run *r)
             ac.sched.decay_steps = s->decay_every;
         }
         ac.sched.warmup = s->warmup;
-        st = nt_adam_init(&r->adam, &r->m.params, &ac);
-        r->have_adam = st == NT_OK;
+        r->sched = ac.sched;
+        int64_t n = r->m.params.n, T = r->m.n_terms;
+        if (s->kind == NT_STAGE_MULTIADAM || s->kind == NT_STAGE_CONFIG) {
+            if (s->kind == NT_STAGE_CONFIG && T > NT_CONFIG_MAX)
+                return nt_set_error(NT_ERR_ARG, "config combines at most %d loss terms; this problem has %d",
+                                    NT_CONFIG_MAX, (int)T);
+            r->tgrad = malloc((size_t)((T + 1) * n) * sizeof(double)); /* + ConFIG's direction */
+            if (!r->tgrad) return nt_set_error(NT_ERR_NOMEM, "out of memory for the per-term gradients");
+            for (int k = 0; k < T; k++) r->tgp[k] = r->tgrad + k * n;
+        }
+        if (s->kind == NT_STAGE_MULTIADAM) {
+            st = nt_multiadam_init(&r->madam, &r->m.params, (int)T, NT_MULTIADAM_BETA1, NT_MULTIADAM_BETA2,
+                                   NT_MULTIADAM_EPS);
+            r->have_madam = st == NT_OK;
+        } else if (s->kind == NT_STAGE_SOAP) {
+            st = nt_soap_init(&r->soap, &r->m.params, NULL);
+            r->have_soap = st == NT_OK;
+        } else {
+            st = nt_adam_init(&r->adam, &r->m.params, &ac);
+            r->have_adam = st == NT_OK;
+        }
     } else {
         nt_lbfgs_config lc = nt_lbfgs_config_default(r->m.dtype);
         lc.history = s->history;
@@ -740,11 +841,85 @@ static nt_status stage_setup(run *r)
     return st;
 }
 
+/* Per-term gradients into r->tgrad; returns the weighted loss of the terms. */
+static double term_grads(run *r)
+{
+    nt_pinn *m = &r->m;
+    double loss = 0;
+    for (int k = 0; k < m->n_terms; k++) {
+        nt_pinn_term_grad(m, k, r->tgrad + (int64_t)k * m->params.n);
+        loss += m->term_weight[k] * m->term[k];
+    }
+    r->meta.n_evals++;
+    return loss;
+}
+
+static int grads_finite(const double *g, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(g[i])) return 0;
+    return 1;
+}
+
+/* One step of a first-order stage (adam, multiadam, config, soap); returns the loss
+ * (NaN/Inf: *status is set to "diverged" and nothing was updated). */
+static double first_order_step(run *r, const char **status)
+{
+    nt_pinn *m = &r->m;
+    nt_params *pp = &m->params;
+    const nt_stage *s = &r->prob.stages[r->meta.stage];
+    double loss;
+    if (s->kind == NT_STAGE_MULTIADAM || s->kind == NT_STAGE_CONFIG) {
+        loss = term_grads(r);
+        if (!isfinite(loss) || !grads_finite(r->tgrad, m->n_terms * pp->n)) {
+            *status = "diverged";
+            return NAN;
+        }
+        if (s->kind == NT_STAGE_MULTIADAM) {
+            r->lr = nt_schedule_lr(&r->sched, r->meta.step_in_stage);
+            nt_multiadam_step(&r->madam, r->tgp, r->lr);
+        } else {
+            /* ConFIG: the conflict-free combination of the terms' gradients, then Adam */
+            double *d = r->tgrad + (int64_t)m->n_terms * pp->n; /* scratch row */
+            if (nt_config_direction(r->tgp, m->n_terms, pp->n, d, NULL)) {
+                *status = "diverged";
+                return NAN;
+            }
+            NT_DISPATCH(pp->dtype, T, {
+                T *g = pp->grad;
+                for (int64_t i = 0; i < pp->n; i++) g[i] = (T)d[i];
+            });
+            r->lr = nt_adam_step(&r->adam);
+        }
+        return loss;
+    }
+    loss = nt_pinn_loss(m, 1);
+    r->meta.n_evals++;
+    if (!isfinite(loss)) {
+        *status = "diverged";
+        return loss;
+    }
+    if (s->kind == NT_STAGE_SOAP) {
+        r->lr = nt_schedule_lr(&r->sched, r->meta.step_in_stage);
+        if (nt_soap_step(&r->soap, r->lr) < 0) {
+            *status = "diverged";
+            return NAN;
+        }
+    } else {
+        r->lr = nt_adam_step(&r->adam);
+    }
+    return loss;
+}
+
 static void stage_teardown(run *r)
 {
     if (r->have_adam) nt_adam_free(&r->adam);
     if (r->have_lbfgs) nt_lbfgs_free(&r->lbfgs);
-    r->have_adam = r->have_lbfgs = 0;
+    if (r->have_madam) nt_multiadam_free(&r->madam);
+    if (r->have_soap) nt_soap_free(&r->soap);
+    free(r->tgrad);
+    r->tgrad = NULL;
+    r->have_adam = r->have_lbfgs = r->have_madam = r->have_soap = 0;
 }
 
 static void show_progress(run *r, double loss, int final_line)
@@ -766,7 +941,10 @@ static void show_progress(run *r, double loss, int final_line)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  %s %.6g", p->env.unknowns[k], nt_pinn_unknown(&r->m, k));
     if (isfinite(r->last_err) && len + 40 < sizeof unk)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  rel L2 %.3e", r->last_err);
-    const char *opt = s->kind == NT_STAGE_ADAM ? "adam" : "lbfgs";
+    const char *opt = nt_stage_name(s->kind);
+    if (p->causal_slices && len + 60 < sizeof unk)
+        len += (size_t)snprintf(unk + len, sizeof unk - len, "  causal eps %g w_min %.2f", p->causal_eps[r->m.causal_idx],
+                                r->m.causal_wmin);
     if (r->progress_bar) {
         int w = 20, fill = s->steps > 0 ? (int)((double)w * (double)r->meta.step_in_stage / (double)s->steps) : w;
         char bar[32];
@@ -928,19 +1106,25 @@ int nt_run_train(const nt_run_opts *o)
         int stage_over = 0;
         while (r->meta.step_in_stage < s->steps && !stage_over) {
             double loss;
-            if (s->kind == NT_STAGE_ADAM) {
-                loss = nt_pinn_loss(m, 1);
-                r->meta.n_evals++;
-                if (!isfinite(loss)) {
-                    status = "diverged";
-                    break;
-                }
-                r->lr = nt_adam_step(&r->adam);
+            if (s->kind != NT_STAGE_LBFGS) {
+                m->causal_frozen = 0;
+                if (nt_pinn_march(m, r->meta.global_step) && !r->progress_bar)
+                    fprintf(stderr, "time marching: residual points now up to %s = %g\n", p->env.vars[p->time_var], m->t_hi);
+                if (global_weighting(p) && r->meta.global_step % p->weighting_every == 0) nt_pinn_update_weights(m);
+                loss = first_order_step(r, &status);
+                if (!isfinite(loss)) break;
+                nt_pinn_update_point_weights(m);
+                if (nt_pinn_causal_advance(m) && !r->progress_bar)
+                    fprintf(stderr, "causal weighting: epsilon -> %g at step %lld\n", p->causal_eps[m->causal_idx],
+                            (long long)r->meta.global_step + 1);
                 r->meta.stage_steps[r->meta.stage]++;
                 r->meta.step_in_stage++;
                 r->meta.global_step++;
+                if (p->adaptive && r->meta.step_in_stage % p->adaptive_every == 0 && nt_pinn_adapt(m))
+                    fprintf(stderr, "\nnoether: warning: adaptive sampling skipped: %s\n", nt_error_msg());
                 if (p->resample_every > 0 && r->meta.step_in_stage % p->resample_every == 0) nt_pinn_resample(m);
             } else {
+                m->causal_frozen = 1; /* L-BFGS needs one fixed objective */
                 nt_lbfgs_state ls = nt_lbfgs_step(&r->lbfgs, lbfgs_obj, r);
                 loss = r->lbfgs.f;
                 r->lr = NAN;
@@ -1007,7 +1191,7 @@ int nt_run_train(const nt_run_opts *o)
         fprintf(stderr, "\nnoether: the loss became non-finite at step %lld (stage %d, %s); training stopped.\n"
                         "The last good checkpoint (step %lld) is kept in %s/%s\n",
                 (long long)r->meta.global_step + 1, r->meta.stage + 1,
-                p->stages[r->meta.stage].kind == NT_STAGE_ADAM ? "adam" : "lbfgs", (long long)r->last_ckpt_step,
+                nt_stage_name(p->stages[r->meta.stage].kind), (long long)r->last_ckpt_step,
                 r->dir, CKPT_NAME);
         write_history(r);
         {
