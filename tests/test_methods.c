@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define NT_TEST_PI 3.14159265358979323846
+
 /* u_t + u_x = 0.02 u_xx on [0, 2] × [0, 1], u(0, x) = sin(πx), periodic in x. */
 #define K_HEAD                                                                              \
     "name: methods\n"                                                                       \
@@ -349,6 +351,35 @@ static void test_point_weights(void)
     }
 }
 
+/* PirateNet's physics-informed initialization: the untrained network already
+ * matches the initial condition at t = 0 (least-squares output layer). */
+static void test_pirate_init(void)
+{
+    nt_problem p;
+    const char *text =
+        "domain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_t + u_x\"\n"
+        "conditions: [{where: initial, u: \"sin(pi*x)\", points: 64}, {periodic: x, points: 8}]\n"
+        "model: {type: pirate, width: 16, blocks: 2, fourier: {features: 32, scale: 1}}\n"
+        "train: {points: 32}\n";
+    if (nt_problem_load_string(&p, text, "pi.yaml", ".") != NT_OK) {
+        nt_test_fail(__FILE__, __LINE__, "%s", nt_error_msg());
+        return;
+    }
+    nt_pinn m;
+    CHECK_OK(nt_pinn_init(&m, &p));
+    double x[2 * 50], u[50], worst = 0;
+    for (int i = 0; i < 50; i++) {
+        x[2 * i] = 2.0 * i / 49;
+        x[2 * i + 1] = 0;
+    }
+    CHECK_OK(nt_pinn_predict(&m, x, 50, u));
+    for (int i = 0; i < 50; i++) worst = fmax(worst, fabs(u[i] - sin(NT_TEST_PI * x[2 * i])));
+    printf("    pirate init: max |u(x, 0) - u0(x)| = %.2e\n", worst);
+    CHECK(worst < 1e-2);
+    nt_pinn_free(&m);
+    nt_problem_free(&p);
+}
+
 /* ------------------------------------------------------------------------------ */
 /* YAML                                                                             */
 
@@ -609,6 +640,7 @@ int main(void)
     RUN(test_gradnorm);
     RUN(test_adaptive);
     RUN(test_point_weights);
+    RUN(test_pirate_init);
     RUN(test_yaml);
     RUN(test_resume);
     RUN(test_causal_trains);

@@ -417,6 +417,84 @@ static nt_status load_reference(nt_pinn *m)
 /* ------------------------------------------------------------------------------ */
 /* Init                                                                             */
 
+static void bind_coords(nt_pinn *m, nt_expr_bind *b, nt_tensor *x, int64_t r0, int64_t n);
+static void bind_unknowns(nt_pinn *m, nt_expr_bind *b);
+
+/* Field callback of the PirateNet initialization: every field (no derivative) has
+ * the constant value `val`; a derivative makes the condition unusable. */
+typedef struct const_ctx {
+    nt_tape *t;
+    nt_dtype dt;
+    int64_t n;
+    double val;
+    int bad;
+} const_ctx;
+
+static nt_tensor *const_field(void *user, int field, const int *counts)
+{
+    const_ctx *c = user;
+    (void)field;
+    for (int v = 0; v < NT_JET_MAX_DIM; v++)
+        if (counts[v]) c->bad = 1;
+    nt_tensor *x = nt_tensor_new2(c->t, c->dt, c->n, 1);
+    for (int64_t i = 0; i < c->n; i++) nt_tensor_set(x, i, c->val);
+    return x;
+}
+
+/* PirateNet's physics-informed initialization (Wang et al. 2024): the output layer
+ * is the least-squares fit of the initial condition, so the untrained network
+ * starts at u(x, t) ≈ u0(x). For single-field time-dependent problems with an
+ * initial condition on the value u = g(x) (found by evaluating the condition's
+ * residual at u = 0 and u = 1); otherwise the random output layer is kept. */
+static nt_status pirate_init(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars;
+    if (p->time_var < 0 || p->env.n_fields != 1 || p->n_output) return NT_OK;
+    for (int c = 0; c < p->n_cond; c++) {
+        const nt_condition *cd = &p->cond[c];
+        if (cd->kind != NT_COND_EXPR || cd->n_faces != 1 || cd->faces[0].var != p->time_var || cd->faces[0].side)
+            continue;
+        int64_t r0 = m->cond_off[c][0], n = m->cond_off[c][1] - r0;
+        nt_tape *t = &m->tape;
+        nt_tape_reset(t);
+        t->grad_enabled = 0;
+        nt_tensor *x = nt_tensor_from_f64(t, m->dtype, n, D, m->x_cond + r0 * D);
+        double *y = malloc((size_t)n * sizeof(double)), *xn = malloc((size_t)(n * D) * sizeof(double));
+        nt_status st = y && xn ? NT_OK : nt_set_error(NT_ERR_NOMEM, "out of memory");
+        const_ctx cc[2] = {{t, m->dtype, n, 0, 0}, {t, m->dtype, n, 1, 0}};
+        nt_tensor *r[2] = {NULL, NULL};
+        for (int k = 0; k < 2 && !st; k++) {
+            nt_expr_bind b;
+            memset(&b, 0, sizeof b);
+            b.dtype = m->dtype;
+            b.field = const_field;
+            b.user = &cc[k];
+            bind_coords(m, &b, x, 0, n);
+            bind_unknowns(m, &b);
+            r[k] = nt_expr_compile(&cd->residual, t, &b);
+            if (!r[k]) st = NT_ERR_ARG;
+        }
+        int ok = !st && !cc[0].bad && !cc[1].bad;
+        /* residual = a·u + b with one constant a ≠ 0: u0 = −b / a */
+        double a = ok ? nt_tensor_get(r[1], 0) - nt_tensor_get(r[0], 0) : 0;
+        for (int64_t i = 0; ok && i < n; i++) {
+            double ai = nt_tensor_get(r[1], i) - nt_tensor_get(r[0], i);
+            if (!(fabs(ai - a) <= (m->dtype == NT_F64 ? 1e-12 : 1e-5) * fabs(a)) || a == 0) ok = 0;
+            else y[i] = -nt_tensor_get(r[0], i) / a;
+        }
+        for (int64_t i = 0; ok && i < n; i++)
+            for (int v = 0; v < D; v++) xn[i * D + v] = m->in_scale[v] * m->x_cond[(r0 + i) * D + v] + m->in_shift[v];
+        if (ok) st = nt_net_pirate_fit_output(&m->net, t, xn, y, n);
+        nt_tape_reset(t);
+        t->grad_enabled = 1;
+        free(y);
+        free(xn);
+        if (ok || st) return st;
+    }
+    return NT_OK;
+}
+
 nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
 {
     memset(m, 0, sizeof *m);
@@ -498,6 +576,7 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
         goto fail;
     }
     if ((st = sample_res(m)) || (st = sample_cond(m))) goto fail;
+    if (p->net_type == NT_NET_PIRATE && (st = pirate_init(m))) goto fail;
     if ((st = load_reference(m))) goto fail;
     if ((p->data_path[0] || p->data_from_ref) && (st = load_data(m))) goto fail;
     /* loss terms */

@@ -718,6 +718,45 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static const char *net_name(int type)
+{
+    switch (type) {
+    case NT_NET_MODIFIED_MLP: return "modified_mlp";
+    case NT_NET_PIRATE: return "pirate";
+    case NT_NET_KAN: return "kan";
+    default: return "mlp";
+    }
+}
+
+/* The architecture and training methods in one line, e.g. "pirate 3 blocks,
+ * fourier 128, periodic x; causal 32 slices eps 0.01..10, gradnorm, r3". */
+static void methods_desc(const nt_problem *p, char *out, size_t cap)
+{
+    static const char *wn[] = {"fixed", "gradnorm", "ntk", "self_adaptive", "rba"};
+    static const char *an[] = {"none", "rad", "r3", "rar"};
+    size_t n = 0;
+    out[0] = 0;
+#define ADD(...) (n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, __VA_ARGS__))
+    ADD("%s %d-%dx%d", net_name(p->net_type), p->env.n_vars, p->width, p->depth);
+    if (p->net_type == NT_NET_KAN) ADD(" degree %d", p->kan_degree > 0 ? p->kan_degree : 5);
+    if (p->fourier_features) ADD(", fourier %d (scale %g)", p->fourier_features, p->fourier_scale);
+    for (int v = 0; v < p->env.n_vars; v++)
+        if (p->period[v] > 0) ADD(", periodic %s", p->env.vars[v]);
+    if (p->gaussians) ADD(", gaussians %d", p->gaussians);
+    if (p->rwf) ADD(", rwf");
+    if (p->n_output) ADD(", hard constraints");
+    ADD("; stages");
+    for (int k = 0; k < p->n_stages; k++) ADD("%s%s", k ? "+" : " ", nt_stage_name(p->stages[k].kind));
+    if (p->causal_slices) {
+        ADD("; causal %d slices eps %g", p->causal_slices, p->causal_eps[0]);
+        if (p->causal_n_eps > 1) ADD("..%g", p->causal_eps[p->causal_n_eps - 1]);
+    }
+    if (p->weighting) ADD("; %s weights", wn[p->weighting]);
+    if (p->adaptive) ADD("; %s sampling", an[p->adaptive]);
+    if (p->tm_windows > 1) ADD("; time marching %d windows", p->tm_windows);
+#undef ADD
+}
+
 static int write_summary(run *r, const char *status, const double *errs, double wall_s)
 {
     const nt_problem *p = &r->prob;
@@ -738,8 +777,15 @@ static int write_summary(run *r, const char *status, const double *errs, double 
             (unsigned long long)p->seed);
     fprintf(f, "  \"model\": {\"type\": \"%s\", \"width\": %d, \"depth\": %d, \"activation\": \"%s\", \"fourier_features\": %d, "
                "\"rwf\": %s, \"parameters\": %lld},\n",
-            p->net_type == NT_NET_MODIFIED_MLP ? "modified_mlp" : "mlp", p->width, p->depth, nt_act_name(p->act),
+            net_name(p->net_type), p->width, p->depth, nt_act_name(p->act),
             p->fourier_features, p->rwf ? "true" : "false", (long long)m->params.n);
+    {
+        char md[512];
+        methods_desc(p, md, sizeof md);
+        fprintf(f, "  \"methods\": ");
+        json_str(f, md);
+        fprintf(f, ",\n");
+    }
     fprintf(f, "  \"steps\": %lld,\n  \"adam_steps\": %lld,\n  \"lbfgs_iterations\": %lld,\n  \"loss_evaluations\": %lld,\n",
             (long long)r->meta.global_step, (long long)adam, (long long)lbfgs, (long long)r->meta.n_evals);
     fprintf(f, "  \"train_seconds\": ");
@@ -1063,8 +1109,10 @@ int nt_run_train(const nt_run_opts *o)
     r->last_err = NAN;
     {
         char buf[NT_PROB_PATH + 64];
-        fprintf(stderr, "noether %s: %s — %s %d-%dx%d-%d %s, %s, %lld residual points, %d threads%s\n", NT_VERSION_STRING,
-                p->name, p->net_type == NT_NET_MODIFIED_MLP ? "modified MLP" : "MLP", p->env.n_vars, p->width, p->depth, p->env.n_fields, nt_act_name(p->act), nt_dtype_name(p->dtype),
+        char md[512];
+        methods_desc(p, md, sizeof md);
+        fprintf(stderr, "noether %s: %s — %s, %s, %s, %lld residual points, %d threads%s\n", NT_VERSION_STRING,
+                p->name, md, nt_act_name(p->act), nt_dtype_name(p->dtype),
                 (long long)m->n_res, nt_threads_get(), o->resume_dir ? " (resumed)" : "");
         fprintf(stderr, "reference: %s; run folder: %s\n", ref_desc(p, buf, sizeof buf), r->dir);
     }
