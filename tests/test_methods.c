@@ -140,6 +140,11 @@ static void test_causal_weights(void)
         worst = fmax(worst, fabs(g[i] - fd));
     }
     printf("    causal: w_min %.3f, frozen-weight gradient vs fd max %.1e\n", m.causal_wmin, worst);
+    /* released (L-BFGS stages): the plain loss, uniform over the slices */
+    m.causal_frozen = 0;
+    nt_pinn_causal_release(&m);
+    double lr = nt_pinn_loss(&m, 0);
+    CHECK_CLOSE(lr, m.term[0] + 3 * m.term[1] + m.term[2], 1e-12, 0);
     /* the schedule moves on only when the last slice's weight passes tol */
     m.causal_frozen = 0;
     m.causal_wmin = 0.5;

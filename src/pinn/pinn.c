@@ -950,6 +950,14 @@ static void causal_update(nt_pinn *m)
     compose_weights(m);
 }
 
+void nt_pinn_causal_release(nt_pinn *m)
+{
+    if (!m->caus_w || m->causal_frozen == 2) return;
+    for (int64_t i = 0; i < m->n_res_cap; i++) m->caus_w[i] = 1;
+    m->causal_frozen = 2;
+    compose_weights(m);
+}
+
 int nt_pinn_causal_advance(nt_pinn *m)
 {
     const nt_problem *p = m->prob;

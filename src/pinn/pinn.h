@@ -50,7 +50,8 @@ typedef struct nt_pinn {
     double *lam_m, *lam_v;          /* self_adaptive: Adam moments of λ's ascent */
     int64_t lam_step;
     int causal_idx;                 /* position in the ε schedule */
-    int causal_frozen;              /* 1: keep the causal weights (L-BFGS stages) */
+    int causal_frozen;              /* 1: keep the causal weights as they are; 2: released
+                                       (uniform, L-BFGS stages) */
     double causal_wmin;             /* weight of the last slice: the convergence indicator */
     int64_t slice_off[NT_PINN_MAX_SLICES + 1]; /* residual rows of each time slice (sorted by t) */
     double slice_loss[NT_PINN_MAX_SLICES];
@@ -93,6 +94,9 @@ void nt_pinn_update_point_weights(nt_pinn *m);
 void nt_pinn_residuals(nt_pinn *m, const double *x, int64_t n, double *out);
 /* One refinement of the residual points by the problem's adaptive method. */
 nt_status nt_pinn_adapt(nt_pinn *m);
+/* L-BFGS stages: causal weighting off (uniform slice weights, kept fixed), so that
+ * L-BFGS minimizes the plain loss over the whole time interval. */
+void nt_pinn_causal_release(nt_pinn *m);
 /* Moves to the next ε when the causal indicator has passed tol; 1 if it moved. */
 int nt_pinn_causal_advance(nt_pinn *m);
 /* Time marching: the residual time window for a global Adam step; 1 if it changed

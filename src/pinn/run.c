@@ -1172,7 +1172,7 @@ int nt_run_train(const nt_run_opts *o)
                     fprintf(stderr, "\nnoether: warning: adaptive sampling skipped: %s\n", nt_error_msg());
                 if (p->resample_every > 0 && r->meta.step_in_stage % p->resample_every == 0) nt_pinn_resample(m);
             } else {
-                m->causal_frozen = 1; /* L-BFGS needs one fixed objective */
+                nt_pinn_causal_release(m); /* L-BFGS: one fixed objective, the plain loss */
                 nt_lbfgs_state ls = nt_lbfgs_step(&r->lbfgs, lbfgs_obj, r);
                 loss = r->lbfgs.f;
                 r->lr = NAN;
