@@ -1,5 +1,6 @@
-/* train.c — operator-learning runs: the operator file, datasets (loaded or generated),
- * FNO / DeepONet training with mini-batch Adam and a step decay, the run folder
+/* train.c — operator-learning runs: the operator file, datasets (loaded or generated,
+ * checked against meta.json), FNO / DeepONet training with mini-batch Adam and a step
+ * decay, space-time Burgers sets with the PINO physics loss (pino.h), the run folder
  * (checkpoint, history, summary, figures, test predictions), the speed measurement
  * against the classical solver, and `noether predict` for operator runs.
  * Format and folder: docs/operators.md.
@@ -1734,7 +1735,8 @@ static void write_figures(oprun *r)
                         tx[r->hist_rows + k] = te[i];
                         k++;
                     }
-                nt_plot_series s[2] = {{"train rel L2", xs, tr, r->hist_rows}, {"test rel L2", tx, tx + r->hist_rows, k}};
+                nt_plot_series s[2] = {{p->physics ? "train loss (weighted total)" : "train rel L2", xs, tr, r->hist_rows},
+                                       {"test rel L2", tx, tx + r->hist_rows, k}};
                 join(path, sizeof path, r->dir, "loss.png");
                 if (nt_plot_lines(path, s, k ? 2 : 1, "relative L2 error", "epoch", "relative L2", 1))
                     fprintf(stderr, "noether: warning: %s\n", nt_error_msg());
