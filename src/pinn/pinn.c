@@ -8,6 +8,7 @@
 #include "pinn/pinn.h"
 #include "pinn/reference.h"
 #include "pinn/hard.h"
+#include "pinn/mstage.h"
 #include "core/internal.h"
 #include "solvers/solvers.h"
 
@@ -596,6 +597,7 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
     }
     m->n_terms = T;
     memcpy(m->term_base, m->term_weight, sizeof m->term_weight);
+    if (p->ms_stages > 1 && (st = nt_mstage_init(m))) goto fail;
     return NT_OK;
 fail:
     nt_pinn_free(m);
@@ -604,6 +606,7 @@ fail:
 
 void nt_pinn_free(nt_pinn *m)
 {
+    nt_mstage_free(m);
     nt_tape_free(&m->tape);
     nt_jet_spec_free(&m->rspec);
     nt_jet_spec_free(&m->cspec);
@@ -658,14 +661,16 @@ static nt_tensor *normalize(nt_pinn *m, nt_tensor *x, int64_t value_rows)
  * constraints) when it has one. */
 static nt_tensor *out_jet(nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, int64_t n)
 {
-    nt_tensor *y = nt_net_jet(&m->net, &m->tape, s, normalize(m, xjet, n));
+    nt_tensor *xn = normalize(m, xjet, n);
+    nt_tensor *y = m->ms ? nt_mstage_out(m, s, xn, n) : nt_net_jet(&m->net, &m->tape, s, xn);
     return m->prob->n_output ? nt_hard_apply(m->prob, &m->tape, s, xjet, y, n) : y;
 }
 
 /* The fields at the points x (n × D, problem coordinates), as out_jet's value stream. */
 static nt_tensor *out_fwd(nt_pinn *m, nt_tensor *x, int64_t n)
 {
-    nt_tensor *y = nt_net_forward(&m->net, &m->tape, normalize(m, x, n));
+    nt_tensor *xn = normalize(m, x, n);
+    nt_tensor *y = m->ms ? nt_mstage_out(m, NULL, xn, n) : nt_net_forward(&m->net, &m->tape, xn);
     return m->prob->n_output ? nt_hard_apply(m->prob, &m->tape, NULL, x, y, n) : y;
 }
 
@@ -871,6 +876,21 @@ void nt_pinn_residuals(nt_pinn *m, const double *x, int64_t n, double *out)
             }
             out[i0 + i] = acc;
         }
+    }
+    m->tape.grad_enabled = 1;
+}
+
+void nt_pinn_residual_values(nt_pinn *m, const double *x, int64_t n, double *out)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, P = p->n_pde;
+    int64_t chunk = p->chunk > 0 ? p->chunk : n;
+    nt_tensor *r[NT_PROB_MAX_PDE];
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        int64_t cm = NT_MIN(chunk, n - i0);
+        res_forward(m, x + i0 * D, cm, 0, r);
+        for (int64_t i = 0; i < cm; i++)
+            for (int k = 0; k < P; k++) out[(i0 + i) * P + k] = nt_tensor_get(r[k], i);
     }
     m->tape.grad_enabled = 1;
 }

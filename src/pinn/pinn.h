@@ -68,6 +68,8 @@ typedef struct nt_pinn {
     int64_t n_ref;                  /* reference grid */
     double *ref_x, *ref_u, *ref_pred; /* n_ref × D, n_ref × F (NaN = absent), n_ref × F */
     int ref_has[NT_EXPR_MAX_FIELDS];
+
+    struct nt_mstage *ms;           /* multi-stage training (src/pinn/mstage.h); NULL if off */
 } nt_pinn;
 
 /* Builds the network (seeded from prob->seed), samples the points, loads observations
@@ -92,6 +94,9 @@ void nt_pinn_update_weights(nt_pinn *m);
 void nt_pinn_update_point_weights(nt_pinn *m);
 /* Σ_k r_k² of the PDEs at n points (n × D) -> out (n), no gradient. */
 void nt_pinn_residuals(nt_pinn *m, const double *x, int64_t n, double *out);
+/* The signed PDE residuals at n points (n × D) -> out (n × n_pde, row-major), no
+ * gradient. */
+void nt_pinn_residual_values(nt_pinn *m, const double *x, int64_t n, double *out);
 /* One refinement of the residual points by the problem's adaptive method. */
 nt_status nt_pinn_adapt(nt_pinn *m);
 /* L-BFGS stages: causal weighting off (uniform slice weights, kept fixed), so that

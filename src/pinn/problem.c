@@ -930,12 +930,50 @@ static nt_status load_marching(nt_problem *p, const nt_ydoc *d, const nt_ynode *
     return nt_yaml_int(d, x, "steps", 1, INT64_MAX / 4, &p->tm_steps);
 }
 
+/* train.multistage: {stages: K, kappa: auto | κ, epsilon: auto | ε, activation: sin | same | name}
+ * (multi-stage networks, src/pinn/mstage.h) */
+static nt_status load_multistage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, const nt_ynode *train)
+{
+    static const char *keys[] = {"stages", "kappa", "epsilon", "activation", NULL};
+    nt_status st = nt_yaml_check_keys(d, n, keys, "multistage");
+    if (st) return st;
+    const nt_ynode *x;
+    int64_t v;
+    if (!(x = nt_ynode_get(n, "stages"))) return nt_yaml_error(d, n, "multistage needs 'stages' (the number of networks, 1 to 8; 1 = off)");
+    if ((st = nt_yaml_int(d, x, "stages", 1, 8, &v))) return st;
+    p->ms_stages = (int)v;
+    static const char *num[2] = {"kappa", "epsilon"};
+    double *dst[2] = {&p->ms_kappa, &p->ms_eps};
+    for (int i = 0; i < 2; i++) {
+        if (!(x = nt_ynode_get(n, num[i]))) continue;
+        if (x->kind == NT_Y_SCALAR && x->str && !strcmp(x->str, "auto")) continue;
+        if (nt_yaml_double(d, x, num[i], dst[i]) || !(*dst[i] > 0) || !isfinite(*dst[i]))
+            return nt_yaml_error(d, x, "%s must be auto or a number > 0", num[i]);
+    }
+    p->ms_act = NT_ACT_SIN; /* the paper's choice for the correction networks */
+    p->ms_act_set = 1;
+    if ((x = nt_ynode_get(n, "activation"))) {
+        const char *s;
+        if ((st = nt_yaml_str(d, x, "activation", &s))) return st;
+        if (!strcmp(s, "same")) p->ms_act_set = 0;
+        else if (nt_act_parse(s, &p->ms_act)) return nt_yaml_error(d, x, "%s (or same: the model's)", nt_error_msg());
+    }
+    if (p->ms_stages > 1 && p->dtype != NT_F64) {
+        const nt_ynode *dt = nt_ynode_get(train, "dtype");
+        return nt_yaml_error(d, dt ? dt : n, "multistage training needs dtype float64 (its later stages fit residues "
+                                             "far below float32's resolution)");
+    }
+    if (p->ms_stages > 1 && p->env.n_unknowns)
+        return nt_yaml_error(d, n, "multistage training does not support unknowns (inverse problems)");
+    return NT_OK;
+}
+
 static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     if (!n) return NT_OK;
     static const char *keys[] = {"dtype", "seed", "points", "sampler", "resample_every", "chunk", "stages",
                                  "log_every", "eval_every", "checkpoint_every", "causal", "weighting",
-                                 "adaptive", "time_marching", NULL};
+                                 "adaptive", "time_marching", "multistage", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "train");
     if (st) return st;
     const nt_ynode *x;
@@ -970,6 +1008,7 @@ static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     if ((x = nt_ynode_get(n, "weighting")) && (st = load_weighting(p, d, x))) return st;
     if ((x = nt_ynode_get(n, "adaptive")) && (st = load_adaptive(p, d, x))) return st;
     if ((x = nt_ynode_get(n, "time_marching")) && (st = load_marching(p, d, x))) return st;
+    if ((x = nt_ynode_get(n, "multistage")) && (st = load_multistage(p, d, x, n))) return st;
     /* combinations that have no meaning */
     int pointw = p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA;
     if (pointw && (p->resample_every > 0 || p->adaptive || p->tm_windows))

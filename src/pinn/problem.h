@@ -209,6 +209,14 @@ typedef struct nt_problem {
     nt_expr output[NT_EXPR_MAX_FIELDS];
     nt_expr_env out_env;
     int output_dist;                 /* some transform uses dist */
+
+    /* multi-stage training (train.multistage, src/pinn/mstage.h): K stages (0 = off);
+     * κ and ε of stages 2..K (0 = automatic); their activation when ms_act_set
+     * (default sin), else the model's */
+    int ms_stages;
+    double ms_kappa, ms_eps;
+    int ms_act_set;
+    nt_act ms_act;
 } nt_problem;
 
 /* "adam", "lbfgs", "multiadam", "config", "soap". */

@@ -18,6 +18,7 @@
 #include "io/plot.h"
 #include "optim/optim_ext.h"
 #include "pinn/pinn.h"
+#include "pinn/mstage.h"
 
 #include <errno.h>
 #include <math.h>
@@ -276,6 +277,7 @@ static nt_status ckpt_save(run *r)
     if (!st && r->m.lam_m) st = nt_ckpt_add(&w, "lambda_m", r->m.lam_m, nres);
     if (!st && r->m.lam_v) st = nt_ckpt_add(&w, "lambda_v", r->m.lam_v, nres);
     if (!st) st = nt_ckpt_add(&w, "res_sq", r->m.res_sq, nres);
+    if (!st) st = nt_mstage_ckpt_save(&r->m, &w);
     if (!st && r->have_adam) {
         st = nt_ckpt_add(&w, "adam_step", &r->adam.step, sizeof r->adam.step);
         if (!st) st = nt_ckpt_add(&w, "adam_m", r->adam.m, n * es);
@@ -323,6 +325,8 @@ static nt_status ckpt_get(const nt_ckpt *c, const char *path, const char *name, 
  * the stage is set up (restore_opt). */
 static nt_status ckpt_load_model(run *r, const nt_ckpt *c, const char *path)
 {
+    nt_status mst = nt_mstage_ckpt_load(&r->m, c, path); /* before "params": it rebuilds the networks */
+    if (mst) return mst;
     nt_params *pp = &r->m.params;
     size_t es = nt_dtype_size(pp->dtype);
     int rar = r->prob.adaptive == NT_ADAPT_RAR;
@@ -754,6 +758,7 @@ static void methods_desc(const nt_problem *p, char *out, size_t cap)
     if (p->weighting) ADD("; %s weights", wn[p->weighting]);
     if (p->adaptive) ADD("; %s sampling", an[p->adaptive]);
     if (p->tm_windows > 1) ADD("; time marching %d windows", p->tm_windows);
+    if (p->ms_stages > 1) ADD("; multistage %d", p->ms_stages);
 #undef ADD
 }
 
@@ -1232,6 +1237,14 @@ int nt_run_train(const nt_run_opts *o)
         r->meta.stage++;
         r->meta.step_in_stage = 0;
         r->meta.stage_started = 0;
+        if (r->meta.stage == p->n_stages && m->ms) { /* multistage: the next network, same optimizer stages */
+            int more = nt_mstage_next(m, 0);
+            if (more < 0) {
+                fprintf(stderr, "noether: %s\n", nt_error_msg());
+                goto out_sig;
+            }
+            if (more) r->meta.stage = 0;
+        }
     }
     r->meta.train_s = nt_time_now() - t_train0;
 
