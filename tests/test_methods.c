@@ -210,8 +210,8 @@ static void test_gradnorm(void)
     double *gk = malloc((size_t)m.params.n * sizeof(double)), first = NAN;
     for (int k = 0; k < m.n_terms; k++) {
         nt_pinn_term_grad(&m, k, gk);
-        /* λ_k |∇L_k| is the same for every term (λ = weight / base weight) */
-        double v = m.term_weight[k] / m.term_base[k] * norm(gk, m.params.n);
+        /* λ_k |∇L_k| is the same for every term (α = 0: λ is the new weight) */
+        double v = m.term_weight[k] * norm(gk, m.params.n);
         if (k == 0) first = v;
         else CHECK_CLOSE(v, first, 1e-10, 0);
     }
@@ -225,7 +225,7 @@ static void test_gradnorm(void)
     double inv = 0;
     for (int k = 0; k < m.n_terms; k++) {
         CHECK(m.term_weight[k] > 0 && isfinite(m.term_weight[k]));
-        inv += m.term_base[k] / m.term_weight[k]; /* Σ tr_k / Σ tr = 1 */
+        inv += 1 / m.term_weight[k]; /* Σ tr_k / Σ tr = 1 */
     }
     CHECK_CLOSE(inv, 1, 1e-12, 0);
     nt_pinn_free(&m);
@@ -442,28 +442,6 @@ static void test_yaml(void)
 
 static char g_tmp[256];
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 static void run_opts(nt_run_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -480,7 +458,7 @@ static void resume_case(const char *name, const char *train, int stop)
     snprintf(da, sizeof da, "%s/%s_A", g_tmp, name);
     snprintf(db, sizeof db, "%s/%s_B", g_tmp, name);
     snprintf(text, sizeof text, "%s%s", K_HEAD, train);
-    write_text(yaml, text);
+    nt_test_write_text(yaml, text);
     nt_run_opts o;
     run_opts(&o);
     o.problem = yaml;
@@ -494,14 +472,14 @@ static void resume_case(const char *name, const char *train, int stop)
     CHECK(nt_run_train(&o) == 0);
     snprintf(pa, sizeof pa, "%s/predictions.csv", da);
     snprintf(pb, sizeof pb, "%s/predictions.csv", db);
-    char *sa = read_text(pa), *sb = read_text(pb);
+    char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
     CHECK(sa && sb && strlen(sa) > 100 && !strcmp(sa, sb));
     if (sa && sb && strcmp(sa, sb)) printf("    %s: resumed run differs\n", name);
     free(sa);
     free(sb);
     /* the history names the methods' columns */
     snprintf(pa, sizeof pa, "%s/history.csv", da);
-    char *h = read_text(pa);
+    char *h = nt_test_read_text(pa);
     if (strstr(train, "causal")) CHECK(h && strstr(h, ",causal_eps,causal_min_weight"));
     if (strstr(train, "gradnorm")) CHECK(h && strstr(h, ",\"weight pde\""));
     if (strstr(train, "rar")) CHECK(h && strstr(h, ",points,time_s"));
@@ -554,14 +532,14 @@ static void test_causal_trains(void)
              "train:\n  seed: 1\n  points: 512\n  resample_every: 100\n  log_every: 100\n  eval_every: 0\n"
              "  causal: {slices: 16, epsilon: [0.1, 1, 10], tol: 0.99}\n"
              "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}]\n", steps);
-    write_text(yaml, text);
+    nt_test_write_text(yaml, text);
     nt_run_opts o;
     run_opts(&o);
     o.problem = yaml;
     o.out_dir = d;
     CHECK(nt_run_train(&o) == 0);
     snprintf(path, sizeof path, "%s/summary.json", d);
-    char *s = read_text(path);
+    char *s = nt_test_read_text(path);
     const char *e = s ? strstr(s, "\"rel_l2\"") : NULL;
     double err = NAN;
     if (e) {
@@ -572,7 +550,7 @@ static void test_causal_trains(void)
     printf("    causal transport: rel L2 %.3e after %d Adam steps\n", err, steps);
     CHECK(err < (nt_test_quick() ? 0.5 : 0.05));
     snprintf(path, sizeof path, "%s/history.csv", d);
-    char *h = read_text(path);
+    char *h = nt_test_read_text(path);
     /* the last row's ε moved past the first value */
     const char *last = h ? strrchr(h, '\n') : NULL;
     if (last && last > h && !nt_test_quick()) {
@@ -592,7 +570,7 @@ static double summary_err(const char *dir)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    char *s = read_text(path);
+    char *s = nt_test_read_text(path);
     const char *e = s ? strstr(s, "\"rel_l2\"") : NULL;
     double err = NAN;
     if (e) {
@@ -621,7 +599,7 @@ static void test_optimizers_train(void)
                  "reference: {exact: {u: \"sin(pi*x)*sin(pi*y)\"}, grid: {x: 33, y: 33}}\n"
                  "train:\n  seed: 2\n  points: 256\n  resample_every: 50\n  log_every: 50\n  eval_every: 0\n"
                  "  stages: [{optimizer: %s, lr: %g, steps: %d}]\n", opts[k], lrs[k], steps);
-        write_text(yaml, text);
+        nt_test_write_text(yaml, text);
         nt_run_opts o;
         run_opts(&o);
         o.problem = yaml;

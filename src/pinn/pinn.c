@@ -443,8 +443,9 @@ static nt_tensor *const_field(void *user, int field, const int *counts)
 }
 
 /* PirateNet's physics-informed initialization (Wang et al. 2024): the output layer
- * is the least-squares fit of the initial condition, so the untrained network
- * starts at u(x, t) ≈ u0(x). For single-field time-dependent problems with an
+ * is the least-squares fit of the initial condition, u(x, t) = u0(x) at the
+ * initial points and at the same x with times drawn over the interval, so the
+ * untrained network starts at u(x, t) ≈ u0(x). For single-field time-dependent problems with an
  * initial condition on the value u = g(x) (found by evaluating the condition's
  * residual at u = 0 and u = 1); otherwise the random output layer is kept. */
 static nt_status pirate_init(nt_pinn *m)
@@ -461,7 +462,7 @@ static nt_status pirate_init(nt_pinn *m)
         nt_tape_reset(t);
         t->grad_enabled = 0;
         nt_tensor *x = nt_tensor_from_f64(t, m->dtype, n, D, m->x_cond + r0 * D);
-        double *y = malloc((size_t)n * sizeof(double)), *xn = malloc((size_t)(n * D) * sizeof(double));
+        double *y = malloc((size_t)(2 * n) * sizeof(double)), *xn = malloc((size_t)(2 * n * D) * sizeof(double));
         nt_status st = y && xn ? NT_OK : nt_set_error(NT_ERR_NOMEM, "out of memory");
         const_ctx cc[2] = {{t, m->dtype, n, 0, 0}, {t, m->dtype, n, 1, 0}};
         nt_tensor *r[2] = {NULL, NULL};
@@ -484,9 +485,22 @@ static nt_status pirate_init(nt_pinn *m)
             if (!(fabs(ai - a) <= (m->dtype == NT_F64 ? 1e-12 : 1e-5) * fabs(a)) || a == 0) ok = 0;
             else y[i] = -nt_tensor_get(r[0], i) / a;
         }
-        for (int64_t i = 0; ok && i < n; i++)
-            for (int v = 0; v < D; v++) xn[i * D + v] = m->in_scale[v] * m->x_cond[(r0 + i) * D + v] + m->in_shift[v];
-        if (ok) st = nt_net_pirate_fit_output(&m->net, t, xn, y, n);
+        /* the target u(x, t) = u0(x) at the initial points and at the same x with
+         * times drawn over the interval, so that the fit does not extrapolate wildly
+         * in t (the network starts near the initial condition everywhere) */
+        nt_rng rr;
+        nt_rng_init(&rr, p->seed ^ 0x5bd1e995u);
+        int tv = p->time_var;
+        for (int64_t i = 0; ok && i < n; i++) {
+            y[n + i] = y[i];
+            for (int v = 0; v < D; v++) {
+                double xv = m->x_cond[(r0 + i) * D + v];
+                xn[i * D + v] = m->in_scale[v] * xv + m->in_shift[v];
+                if (v == tv) xv = p->lo[tv] + (p->hi[tv] - p->lo[tv]) * nt_rng_uniform(&rr);
+                xn[(n + i) * D + v] = m->in_scale[v] * xv + m->in_shift[v];
+            }
+        }
+        if (ok) st = nt_net_pirate_fit_output(&m->net, t, xn, y, 2 * n);
         nt_tape_reset(t);
         t->grad_enabled = 1;
         free(y);
@@ -1137,7 +1151,7 @@ void nt_pinn_update_weights(nt_pinn *m)
 {
     const nt_problem *p = m->prob;
     if (p->weighting != NT_WEIGHT_GRADNORM && p->weighting != NT_WEIGHT_NTK) return;
-    double s[NT_PINN_MAX_TERMS], sum = 0;
+    double s[NT_PINN_MAX_TERMS], sum = 0, top = 0;
     for (int k = 0; k < m->n_terms; k++) {
         if (p->weighting == NT_WEIGHT_GRADNORM) {
             nt_pinn_term_grad(m, k, NULL);
@@ -1145,14 +1159,18 @@ void nt_pinn_update_weights(nt_pinn *m)
         } else {
             s[k] = nt_pinn_term_ntk(m, k, p->ntk_probes);
         }
+        if (!isfinite(s[k])) return; /* keep the weights; the step will report the NaN */
         sum += s[k];
+        top = NT_MAX(top, s[k]);
     }
+    /* λ_k = Σ_j s_j / s_k replaces the weight (moving average from the current one,
+     * which starts as the file's weight). A term whose gradient (or trace) is
+     * negligible next to the largest — one satisfied by construction, such as a
+     * periodic condition under an exact periodic embedding — keeps its weight:
+     * Σ/s_k would be a huge factor on rounding noise. */
     for (int k = 0; k < m->n_terms; k++) {
-        if (!(s[k] > 0) || !isfinite(s[k]) || !isfinite(sum)) continue;
-        double lam = sum / s[k], base = m->term_base[k];
-        double cur = m->term_weight[k] / (base > 0 ? base : 1);
-        cur = p->weighting_alpha * cur + (1 - p->weighting_alpha) * lam;
-        m->term_weight[k] = (base > 0 ? base : 1) * cur;
+        if (!(s[k] > 1e-8 * top)) continue;
+        m->term_weight[k] = p->weighting_alpha * m->term_weight[k] + (1 - p->weighting_alpha) * (sum / s[k]);
     }
 }
 
