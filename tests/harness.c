@@ -59,3 +59,34 @@ const char *nt_test_data_dir(void)
     }
     return NULL;
 }
+
+unsigned char *nt_test_read_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (n) *n = 0;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)(sz > 0 ? sz : 0) + 1);
+    size_t got = b ? fread(b, 1, (size_t)(sz > 0 ? sz : 0), f) : 0;
+    if (b) b[got] = 0;
+    if (n) *n = got;
+    fclose(f);
+    return b;
+}
+
+char *nt_test_read_text(const char *path) { return (char *)nt_test_read_bytes(path, NULL); }
+
+void nt_test_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0) nt_test_fail(__FILE__, __LINE__, "cannot write %s", path);
+    if (f) fclose(f);
+}
+
+int nt_test_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}

@@ -23,6 +23,14 @@ int nt_test_quick(void);
 /* Path to ../shared/data (NT_DATA_DIR overrides), or NULL if absent. */
 const char *nt_test_data_dir(void);
 
+/* Files: the whole file malloc'd and NUL-terminated (NULL if it cannot be read);
+ * with its length in *n. */
+char *nt_test_read_text(const char *path);
+unsigned char *nt_test_read_bytes(const char *path, size_t *n);
+/* Writes text to path; a failure fails the current test. */
+void nt_test_write_text(const char *path, const char *text);
+int nt_test_exists(const char *path);
+
 #define CHECK(cond)                                                             \
     do {                                                                        \
         if (!(cond)) nt_test_fail(__FILE__, __LINE__, "check failed: %s", #cond); \

@@ -522,28 +522,6 @@ static void test_yaml_errors(void)
 
 static char g_tmp[256];
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 /* An interrupted and resumed run of a problem with every architecture feature
  * gives the same predictions as an uninterrupted one. */
 static void test_resume(void)
@@ -557,7 +535,7 @@ static void test_resume(void)
     snprintf(yaml, sizeof yaml, "%s/p.yaml", g_tmp);
     snprintf(da, sizeof da, "%s/A", g_tmp);
     snprintf(db, sizeof db, "%s/B", g_tmp);
-    write_text(yaml,
+    nt_test_write_text(yaml,
                "name: archs\n"
                "domain: {x: [0, 2], t: [0, 0.5]}\nfields: [u]\n"
                "pde: \"u_t + 2*u_x - 0.01*u_xx\"\n"
@@ -588,7 +566,7 @@ static void test_resume(void)
     CHECK(nt_run_train(&o) == 0);
     snprintf(pa, sizeof pa, "%s/predictions.csv", da);
     snprintf(pb, sizeof pb, "%s/predictions.csv", db);
-    char *sa = read_text(pa), *sb = read_text(pb);
+    char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
     CHECK(sa && sb && strlen(sa) > 100 && !strcmp(sa, sb));
     free(sa);
     free(sb);

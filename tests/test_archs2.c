@@ -595,28 +595,6 @@ static void test_yaml(void)
 /* ------------------------------------------------------------------------------ */
 /* Checkpoints: an interrupted and resumed run gives the same predictions           */
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 static void test_resume(void)
 {
     static const char *models[] = {
@@ -645,7 +623,7 @@ static void test_resume(void)
                  "  stages: [{optimizer: adam, lr: 3e-3, steps: 30}, {optimizer: lbfgs, steps: 15, history: 5}]\n"
                  "reference: {exact: {u: \"exp(-0.01*pi^2*t)*sin(pi*(x - 2*t))\"}, grid: {x: 17, t: 6}}\n",
                  models[k]);
-        write_text(yaml, text);
+        nt_test_write_text(yaml, text);
         nt_run_opts o;
         memset(&o, 0, sizeof o);
         o.problem = yaml;
@@ -666,7 +644,7 @@ static void test_resume(void)
         CHECK(nt_run_train(&o) == 0);
         snprintf(pa, sizeof pa, "%s/predictions.csv", da);
         snprintf(pb, sizeof pb, "%s/predictions.csv", db);
-        char *sa = read_text(pa), *sb = read_text(pb);
+        char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
         CHECK(sa && sb && strlen(sa) > 100 && !strcmp(sa, sb));
         free(sa);
         free(sb);

@@ -53,24 +53,10 @@ static int run(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 /* Problem files of problems/ that need ../shared/data (skipped without it). */
 static int needs_data(const char *path)
 {
-    char *s = slurp(path);
+    char *s = nt_test_read_text(path);
     int r = s && strstr(s, "shared/data") != NULL;
     free(s);
     return r;
@@ -395,7 +381,7 @@ static void test_cavity_reference(void)
  * second order in the grid. And the L-shape's masked Poisson reference converges. */
 static double fd_vs_exact(const char *problem, const char *fd_ref, int nodes)
 {
-    char *text = slurp(problem);
+    char *text = nt_test_read_text(problem);
     CHECK(text != NULL);
     if (!text) return NAN;
     char *r = strstr(text, "\nreference:");
@@ -596,7 +582,7 @@ static void test_solve_and_bench(void)
     char path[512], csv[512];
     snprintf(csv, sizeof csv, "%s/heat.csv", tmp);
     CHECK(run("solve problems/heat_1d.yaml --out %s", csv) == 0);
-    char *s = slurp(csv);
+    char *s = nt_test_read_text(csv);
     CHECK(s && !strncmp(s, "x,t,u\n", 6));
     int lines = 0;
     for (char *q = s; q && *q; q++) lines += *q == '\n';
@@ -636,7 +622,7 @@ static void test_solve_and_bench(void)
     CHECK(run("bench --catalogue %s --out %s/b --threads 1", path, tmp) == 0);
     char table[600];
     snprintf(table, sizeof table, "%s/b/ACCURACY.md", tmp);
-    s = slurp(table);
+    s = nt_test_read_text(table);
     CHECK(s != NULL);
     if (s) {
         CHECK(strstr(s, "| small | ") != NULL);

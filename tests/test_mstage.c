@@ -33,28 +33,6 @@
 
 static char g_tmp[256];
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 static void run_opts(nt_run_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -69,7 +47,7 @@ static double summary_err(const char *dir)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    char *s = read_text(path);
+    char *s = nt_test_read_text(path);
     const char *e = s ? strstr(s, "\"rel_l2\": {\"u\": ") : NULL;
     double err = e ? strtod(e + strlen("\"rel_l2\": {\"u\": "), NULL) : NAN;
     free(s);
@@ -83,7 +61,7 @@ static double train_case(const char *name, const char *train)
     snprintf(yaml, sizeof yaml, "%s/%s.yaml", g_tmp, name);
     snprintf(dir, sizeof dir, "%s/%s", g_tmp, name);
     snprintf(text, sizeof text, "%s%s", HEAD, train);
-    write_text(yaml, text);
+    nt_test_write_text(yaml, text);
     nt_run_opts o;
     run_opts(&o);
     o.problem = yaml;
@@ -216,7 +194,7 @@ static void resume_case(const char *name, int stop)
              "  stages: [{optimizer: adam, lr: 3e-3, steps: 20}, {optimizer: lbfgs, steps: 10, history: 5}]\n"
              "  multistage: {stages: 3}\n",
              HEAD);
-    write_text(yaml, text);
+    nt_test_write_text(yaml, text);
     nt_run_opts o;
     run_opts(&o);
     o.problem = yaml;
@@ -230,7 +208,7 @@ static void resume_case(const char *name, int stop)
     CHECK(nt_run_train(&o) == 0);
     snprintf(pa, sizeof pa, "%s/predictions.csv", da);
     snprintf(pb, sizeof pb, "%s/predictions.csv", db);
-    char *sa = read_text(pa), *sb = read_text(pb);
+    char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
     CHECK(sa && sb && strlen(sa) > 100 && !strcmp(sa, sb));
     if (sa && sb && strcmp(sa, sb)) printf("    %s: resumed run differs\n", name);
     free(sa);

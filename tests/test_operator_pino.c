@@ -64,28 +64,6 @@ static int run(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 /* the number after `"key": ` in s (NaN if absent) */
 static double num_in(const char *s, const char *key)
 {
@@ -219,7 +197,7 @@ static void write_pino(const char *path, const char *dir, const char *gen, const
              "          log_every: 10, eval_every: 10, checkpoint_every: 10}\n"
              "  output: {figures: 1, speed: 0}\n",
              dir, gen, physics, epochs);
-    write_text(path, text);
+    nt_test_write_text(path, text);
 }
 
 static void test_pino_end_to_end(void)
@@ -230,7 +208,7 @@ static void test_pino_end_to_end(void)
     int rc = run("train %s --threads 1 --progress lines --out %s", P("pino.yaml"), P("run"));
     if (rc != 0) printf("%s\n", g_out);
     CHECK(rc == 0);
-    char *sum = read_text(P("run/summary.json"));
+    char *sum = nt_test_read_text(P("run/summary.json"));
     CHECK(sum != NULL);
     if (!sum) return;
     double p0 = num_in(sum, "test_pde_mse_initial"), p1 = num_in(sum, "test_pde_mse"), ic = num_in(sum, "test_ic_mse");

@@ -84,36 +84,6 @@ static int run(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        nt_test_fail(__FILE__, __LINE__, "cannot write %s", path);
-        return;
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)(len > 0 ? len : 0) + 1);
-    if (s) s[fread(s, 1, (size_t)(len > 0 ? len : 0), f)] = 0;
-    fclose(f);
-    return s;
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
 static int count_lines(const char *s)
 {
     int n = 0;
@@ -162,7 +132,7 @@ static void write_fno(const char *path, const char *name, double lr, int epochs)
              "          log_every: 50, eval_every: 25, checkpoint_every: 7}\n"
              "  output: {figures: 2, speed: 8}\n",
              name, gen_block(), N_TRAIN, N_TEST, SUB, epochs, lr, epochs / 5);
-    write_text(path, text);
+    nt_test_write_text(path, text);
 }
 
 static void write_deeponet(const char *path, int epochs)
@@ -178,7 +148,7 @@ static void write_deeponet(const char *path, int epochs)
              "          eval_every: 0}\n"
              "  output: {figures: 1, speed: 0}\n",
              N_TRAIN, N_TEST, SUB, epochs, epochs / 5);
-    write_text(path, text);
+    nt_test_write_text(path, text);
 }
 
 static int npy_load(nt_npy *a, const char *path)
@@ -230,7 +200,7 @@ static void test_fno_end_to_end(void)
     }
     CHECK(strstr(g_out, "generating the burgers dataset") != NULL);
     /* the dataset: made from the seed by the data module */
-    CHECK(exists(P("data/a.npy")) && exists(P("data/u.npy")) && exists(P("data/meta.json")));
+    CHECK(nt_test_exists(P("data/a.npy")) && nt_test_exists(P("data/u.npy")) && nt_test_exists(P("data/meta.json")));
     nt_npy a, u;
     if (npy_load(&a, P("data/a.npy")) && npy_load(&u, P("data/u.npy"))) {
         CHECK(a.ndim == 2 && a.shape[0] == N_ALL && a.shape[1] == RES);
@@ -257,9 +227,9 @@ static void test_fno_end_to_end(void)
     const char *files[] = {"fno/problem.yaml", "fno/checkpoint.ntc", "fno/history.csv", "fno/summary.json", "fno/test_pred.npy",
                            "fno/loss.png", "fno/sample_0.png", "fno/sample_0_error.png", "fno/sample_0_input.png", "fno/sample_1.png"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        if (!exists(P(files[i]))) nt_test_fail(__FILE__, __LINE__, "missing %s", files[i]);
-    CHECK(!exists(P("fno/sample_2.png")));
-    char *sum = read_text(P("fno/summary.json")), *hist = read_text(P("fno/history.csv"));
+        if (!nt_test_exists(P(files[i]))) nt_test_fail(__FILE__, __LINE__, "missing %s", files[i]);
+    CHECK(!nt_test_exists(P("fno/sample_2.png")));
+    char *sum = nt_test_read_text(P("fno/summary.json")), *hist = nt_test_read_text(P("fno/history.csv"));
     CHECK(sum && strstr(sum, "\"status\": \"finished\""));
     double test = num_in(sum, "\"test_rel_l2\": "), zs = num_in(sum, "\"zero_shot\": {\"resolution\": 128, \"rel_l2\": ");
     double base = num_in(sum, "\"baseline_mean_rel_l2\": ");
@@ -335,7 +305,7 @@ static void *section(const char *path, const char *name, size_t *bytes)
 /* history.csv without the time column */
 static char *hist_no_time(const char *path)
 {
-    char *h = read_text(path);
+    char *h = nt_test_read_text(path);
     if (!h) return NULL;
     char *out = malloc(strlen(h) + 1), *o = out;
     for (char *line = strtok(h, "\n"); line; line = strtok(NULL, "\n")) {
@@ -356,7 +326,7 @@ static void test_resume_bit_identical(void)
     int rc = run("train %s --out %s --threads 2 --progress lines --stop-after 100", P("fno.yaml"), P("fno_stop"));
     CHECK(rc == 130);
     CHECK(strstr(g_out, "Resume with: noether train --resume") != NULL);
-    char *s1 = read_text(P("fno_stop/summary.json"));
+    char *s1 = nt_test_read_text(P("fno_stop/summary.json"));
     CHECK(s1 && strstr(s1, "\"status\": \"interrupted\"") && num_in(s1, "\"steps\": ") == 100);
     free(s1);
     rc = run("train --resume %s --threads 2 --progress lines", P("fno_stop"));
@@ -376,7 +346,7 @@ static void test_resume_bit_identical(void)
     CHECK(h1 && h2 && strcmp(h1, h2) == 0);
     free(h1);
     free(h2);
-    char *a = read_text(P("fno/summary.json")), *b = read_text(P("fno_stop/summary.json"));
+    char *a = nt_test_read_text(P("fno/summary.json")), *b = nt_test_read_text(P("fno_stop/summary.json"));
     CHECK(a && b && num_in(a, "\"test_rel_l2\": ") == num_in(b, "\"test_rel_l2\": "));
     free(a);
     free(b);
@@ -402,7 +372,7 @@ static void test_resume_bit_identical(void)
     if (pid <= 0) return;
     int waited = 0, status = 0;
     struct timespec ts = {0, 20 * 1000 * 1000};
-    while (waited < 6000 && !exists(P("fno_sig/history.csv"))) {
+    while (waited < 6000 && !nt_test_exists(P("fno_sig/history.csv"))) {
         nanosleep(&ts, NULL);
         waited++;
     }
@@ -413,7 +383,7 @@ static void test_resume_bit_identical(void)
         return;
     }
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130);
-    char *lg = read_text(log);
+    char *lg = nt_test_read_text(log);
     CHECK(lg && strstr(lg, "checkpoint saved"));
     free(lg);
     CHECK(run("train --resume %s --threads 2 --progress lines", P("fno_sig")) == 0);
@@ -458,7 +428,7 @@ static void test_predict(void)
     }
     /* zero-shot at the dataset's resolution reproduces the summary's number */
     CHECK(run("predict %s --inputs %s --out %s", P("fno"), P("in_full.npy"), P("out_full.npy")) == 0);
-    char *sum = read_text(P("fno/summary.json"));
+    char *sum = nt_test_read_text(P("fno/summary.json"));
     if (npy_load(&o, P("out_full.npy"))) {
         CHECK(o.shape[1] == RES);
         CHECK_CLOSE(rel_l2(o.data, uf, N_TEST, RES), num_in(sum, "\"zero_shot\": {\"resolution\": 128, \"rel_l2\": "), 1e-9, 0);
@@ -519,20 +489,20 @@ static void test_bad_files(void)
         {"name: b\nopertor: {}\noperator:\n  model: {type: fno}\n", "2:1: unknown key 'opertor' in an operator file (did you mean 'operator'?"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        write_text(P("bad.yaml"), cases[i].text);
+        nt_test_write_text(P("bad.yaml"), cases[i].text);
         int rc = run("train %s --out %s --threads 1", P("bad.yaml"), P("bad_run"));
         char want[512];
         snprintf(want, sizeof want, "bad.yaml:%s", cases[i].expect);
         if (rc != 1 || !strstr(g_out, want))
             nt_test_fail(__FILE__, __LINE__, "case %zu: rc %d, expected '%s' in:\n%s", i, rc, want, g_out);
-        if (exists(P("bad_run"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a run folder", i);
-        if (exists(P("d2"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a dataset", i);
+        if (nt_test_exists(P("bad_run"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a run folder", i);
+        if (nt_test_exists(P("d2"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a dataset", i);
     }
 }
 
 static void test_deeponet(void)
 {
-    if (!exists(P("data/u.npy"))) {
+    if (!nt_test_exists(P("data/u.npy"))) {
         printf("  skipped: no dataset (the first test failed)\n");
         return;
     }
@@ -564,7 +534,7 @@ static void test_deeponet(void)
         base = err;
         nt_npy_free(&u);
     }
-    char *sum = read_text(P("don/summary.json"));
+    char *sum = nt_test_read_text(P("don/summary.json"));
     double test = num_in(sum, "\"test_rel_l2\": ");
     double margin = 0.3;
     printf("  DeepONet: test rel L2 %.4e, mean-solution baseline %.4f (must be below %.2f x baseline)\n", test, base, margin);
@@ -584,7 +554,7 @@ static void test_deeponet(void)
 
 static void test_divergence(void)
 {
-    if (!exists(P("data/u.npy"))) {
+    if (!nt_test_exists(P("data/u.npy"))) {
         printf("  skipped: no dataset\n");
         return;
     }
@@ -592,7 +562,7 @@ static void test_divergence(void)
     int rc = run("train %s --out %s --threads 1 --progress lines", P("div.yaml"), P("div"));
     CHECK(rc == 1);
     CHECK(strstr(g_out, "non-finite") && strstr(g_out, "last good checkpoint"));
-    char *sum = read_text(P("div/summary.json"));
+    char *sum = nt_test_read_text(P("div/summary.json"));
     CHECK(sum && strstr(sum, "\"status\": \"diverged\""));
     free(sum);
     /* the checkpoint kept is a good one: predict works and gives finite numbers */

@@ -69,37 +69,6 @@ static int run(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        nt_test_fail(__FILE__, __LINE__, "cannot write %s", path);
-        return;
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-/* The whole file (malloc'd, NUL-terminated), or NULL. */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)(len > 0 ? len : 0) + 1);
-    if (s) s[fread(s, 1, (size_t)(len > 0 ? len : 0), f)] = 0;
-    fclose(f);
-    return s;
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
 static int count_lines(const char *s)
 {
     int n = 0;
@@ -160,7 +129,7 @@ static void write_burgers(const char *path, int width, int points, int adam, int
              "  eval_every: 200\n"
              "reference: {solver: cole_hopf, grid: {x: 64, t: 21}}\n",
              width, points, adam, lbfgs);
-    write_text(path, text);
+    nt_test_write_text(path, text);
 }
 
 /* A small problem for the resume tests: Adam with a learning-rate decay and point
@@ -198,7 +167,7 @@ static void write_small(const char *path, const char *extra, int adam_steps, int
              "  checkpoint_every: %d\n"
              "reference: {solver: cole_hopf, grid: {x: 32, t: 11}}\n",
              extra, stages, ckpt_every);
-    write_text(path, text);
+    nt_test_write_text(path, text);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -246,11 +215,11 @@ static void test_usage(void)
     CHECK(run("eval") == 2);
     CHECK(run("eval '%s' --bogus x", P("somerun")) == 2);
     /* none of this may create a run folder */
-    CHECK(!exists(P("somerun")) && !exists(P("other")) && !exists("runs/burgers_small"));
+    CHECK(!nt_test_exists(P("somerun")) && !nt_test_exists(P("other")) && !nt_test_exists("runs/burgers_small"));
     /* a problem file that does not exist; a run folder that does not exist */
     CHECK(run("train '%s' --out '%s'", P("none.yaml"), P("none_run")) == 1);
     CHECK(strstr(g_out, "none.yaml") != NULL);
-    CHECK(!exists(P("none_run")));
+    CHECK(!nt_test_exists(P("none_run")));
     CHECK(run("train --resume '%s'", P("none_run")) == 1);
     CHECK(strstr(g_out, "none_run") != NULL);
     CHECK(run("eval '%s'", P("none_run")) == 1);
@@ -279,7 +248,7 @@ static void expect_bad(int line, const char *text, const char *loc, const char *
     char yaml[1024], dir[1024];
     snprintf(yaml, sizeof yaml, "%s", P("bad.yaml"));
     snprintf(dir, sizeof dir, "%s", P("bad_run"));
-    write_text(yaml, text);
+    nt_test_write_text(yaml, text);
     int rc = run("train '%s' --out '%s' --threads 1 --progress lines", yaml, dir);
     char want[2048];
     if (loc) snprintf(want, sizeof want, "%s:%s: %s", yaml, loc, phrase);
@@ -287,9 +256,9 @@ static void expect_bad(int line, const char *text, const char *loc, const char *
     if (rc == 0 || rc == 130) nt_test_fail(__FILE__, line, "exit status %d for a bad problem (%s)", rc, want);
     if (!strstr(g_out, want)) nt_test_fail(__FILE__, line, "output lacks \"%s\":\n%s", want, g_out);
     if (strstr(g_out, "run folder:") || strstr(g_out, "finished")) nt_test_fail(__FILE__, line, "training started:\n%s", g_out);
-    if (exists(dir)) {
+    if (nt_test_exists(dir)) {
         nt_test_fail(__FILE__, line, "the run folder %s was created (history.csv %s)", dir,
-                     exists(P("bad_run/history.csv")) ? "too" : "not");
+                     nt_test_exists(P("bad_run/history.csv")) ? "too" : "not");
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd)) {}
@@ -330,18 +299,18 @@ static void test_bad_problems(void)
 
     /* a malformed reference CSV is found when the reference is loaded, still before
      * training: file:line:column of the CSV, no run folder, no history */
-    write_text(P("bad_ref.csv"), "x,t,u\n0,0.5,1\n0,zz,1\n");
+    nt_test_write_text(P("bad_ref.csv"), "x,t,u\n0,0.5,1\n0,zz,1\n");
     snprintf(msg, sizeof msg, "%s:3:3: expected a number in column 't'", P("bad_ref.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "reference: {file: bad_ref.csv}\n", NULL, msg);
     /* a reference without the domain's columns */
-    write_text(P("bad_ref.csv"), "x,time,u\n0,0.5,1\n");
+    nt_test_write_text(P("bad_ref.csv"), "x,time,u\n0,0.5,1\n");
     snprintf(msg, sizeof msg, "%s:1:1: reference has no column 't'", P("bad_ref.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "reference: {file: bad_ref.csv}\n", NULL, msg);
     /* observations: a bad cell, and no field column */
-    write_text(P("obs.csv"), "x,t,u\n0,0.5,1\n0.25,0.5,1e\n");
+    nt_test_write_text(P("obs.csv"), "x,t,u\n0,0.5,1\n0.25,0.5,1e\n");
     snprintf(msg, sizeof msg, "%s:3:11: ", P("obs.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "data: {file: obs.csv}\n", NULL, msg);
-    write_text(P("obs.csv"), "x,t,w\n0,0.5,1\n");
+    nt_test_write_text(P("obs.csv"), "x,t,w\n0,0.5,1\n");
     snprintf(msg, sizeof msg, "%s:1:1: data file has no column named like a field", P("obs.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "data: {file: obs.csv}\n", NULL, msg);
 }
@@ -391,17 +360,17 @@ static void test_train_burgers(void)
         if (stat(P(rel), &sb) != 0 || sb.st_size == 0) nt_test_fail(__FILE__, __LINE__, "missing or empty: %s", P(rel));
     }
     /* problem.yaml is the file as used (no overrides) */
-    char *orig = read_text(yaml), *copy = read_text(P("burgers_run/problem.yaml"));
+    char *orig = nt_test_read_text(yaml), *copy = nt_test_read_text(P("burgers_run/problem.yaml"));
     CHECK(orig && copy && !strcmp(orig, copy));
     free(orig);
     free(copy);
     /* the figures are PNG files */
-    char *png = read_text(P("burgers_run/solution.png"));
+    char *png = nt_test_read_text(P("burgers_run/solution.png"));
     CHECK(png && (unsigned char)png[0] == 0x89 && !strncmp(png + 1, "PNG", 3));
     free(png);
 
     /* summary.json */
-    char *sum = read_text(P("burgers_run/summary.json"));
+    char *sum = nt_test_read_text(P("burgers_run/summary.json"));
     CHECK(sum != NULL);
     if (!sum) return;
     CHECK(strstr(sum, "\"problem\": \"burgers_small\"") != NULL);
@@ -419,7 +388,7 @@ static void test_train_burgers(void)
 
     /* history.csv: header, a row per log_every, the step-0 error of the untrained
      * net near 1, the last row at the final step */
-    char *hist = read_text(P("burgers_run/history.csv"));
+    char *hist = nt_test_read_text(P("burgers_run/history.csv"));
     CHECK(hist != NULL);
     if (hist) {
         CHECK(!strncmp(hist, "step,stage,optimizer,loss,\"loss pde\",\"loss u(t=0)\",\"loss u(x=-1|x=1)\",lr,rel_l2_u,time_s\n",
@@ -517,22 +486,22 @@ static void test_predict(void)
         nt_csv_free(&oc);
     }
     /* without --out: CSV on standard output */
-    write_text(P("in2.csv"), "x,t\n0.25,0.5\n-0.5,0.75\n");
+    nt_test_write_text(P("in2.csv"), "x,t\n0.25,0.5\n-0.5,0.75\n");
     CHECK(run("predict '%s' --points '%s'", P("burgers_run"), P("in2.csv")) == 0);
     CHECK(!strncmp(g_out, "x,t,u\n0.25,0.5,", 15));
     CHECK(count_lines(g_out) == 3);
     /* bad points files: a missing column, a non-numeric cell */
-    write_text(P("in_bad.csv"), "x,s\n0.25,0.5\n");
+    nt_test_write_text(P("in_bad.csv"), "x,s\n0.25,0.5\n");
     char want[1024];
     CHECK(run("predict '%s' --points '%s' --out '%s'", P("burgers_run"), P("in_bad.csv"), P("out_bad.csv")) != 0);
     snprintf(want, sizeof want, "%s:1:1: no column 't'", P("in_bad.csv"));
     CHECK(strstr(g_out, want) != NULL);
-    CHECK(!exists(P("out_bad.csv")));
-    write_text(P("in_bad.csv"), "x,t\n0.25,0.5\n0.5,abc\n");
+    CHECK(!nt_test_exists(P("out_bad.csv")));
+    nt_test_write_text(P("in_bad.csv"), "x,t\n0.25,0.5\n0.5,abc\n");
     CHECK(run("predict '%s' --points '%s' --out '%s'", P("burgers_run"), P("in_bad.csv"), P("out_bad.csv")) != 0);
     snprintf(want, sizeof want, "%s:3:5:", P("in_bad.csv"));
     CHECK(strstr(g_out, want) != NULL);
-    CHECK(!exists(P("out_bad.csv")));
+    CHECK(!nt_test_exists(P("out_bad.csv")));
     CHECK(run("predict '%s' --points '%s'", P("burgers_run"), P("none.csv")) != 0);
     CHECK(strstr(g_out, "none.csv") != NULL);
     nt_csv_free(&pc);
@@ -544,7 +513,7 @@ static void test_eval(void)
         nt_test_fail(__FILE__, __LINE__, "needs the run of test_train_burgers");
         return;
     }
-    char *sum = read_text(P("burgers_run/summary.json"));
+    char *sum = nt_test_read_text(P("burgers_run/summary.json"));
     double err = num_in(sum, "\"rel_l2\": {\"u\": "), steps = num_in(sum, "\"steps\": ");
     free(sum);
     char want[128], got[64];
@@ -580,7 +549,7 @@ static void test_eval(void)
     num_after(g_out, "relative L2 error of u: ", got, sizeof got);
     CHECK_CLOSE(strtod(got, NULL), err, 1e-6, 0);
     /* a bad reference file */
-    write_text(P("ref_bad.csv"), "x,t,u\n0,0,zz\n");
+    nt_test_write_text(P("ref_bad.csv"), "x,t,u\n0,0,zz\n");
     CHECK(run("eval '%s' --reference '%s'", P("burgers_run"), P("ref_bad.csv")) != 0);
     snprintf(want, sizeof want, "%s:2:5:", P("ref_bad.csv"));
     CHECK(strstr(g_out, want) != NULL);
@@ -596,7 +565,7 @@ static void check_same_result(int line, const char *dir_a, const char *dir_b)
     char pa[1200], pb[1200];
     snprintf(pa, sizeof pa, "%s/summary.json", dir_a);
     snprintf(pb, sizeof pb, "%s/summary.json", dir_b);
-    char *sa = read_text(pa), *sb = read_text(pb);
+    char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
     if (!sa || !sb) {
         nt_test_fail(__FILE__, line, "missing summary.json in %s or %s", dir_a, dir_b);
         free(sa);
@@ -617,8 +586,8 @@ static void check_same_result(int line, const char *dir_a, const char *dir_b)
     /* predictions.csv byte for byte */
     snprintf(pa, sizeof pa, "%s/predictions.csv", dir_a);
     snprintf(pb, sizeof pb, "%s/predictions.csv", dir_b);
-    sa = read_text(pa);
-    sb = read_text(pb);
+    sa = nt_test_read_text(pa);
+    sb = nt_test_read_text(pb);
     if (!sa || !sb || strcmp(sa, sb)) nt_test_fail(__FILE__, line, "predictions.csv differ: %s vs %s", dir_a, dir_b);
     free(sa);
     free(sb);
@@ -626,8 +595,8 @@ static void check_same_result(int line, const char *dir_a, const char *dir_b)
      * the resumed run's history (which may add a row at each interruption) */
     snprintf(pa, sizeof pa, "%s/history.csv", dir_a);
     snprintf(pb, sizeof pb, "%s/history.csv", dir_b);
-    sa = read_text(pa);
-    sb = read_text(pb);
+    sa = nt_test_read_text(pa);
+    sb = nt_test_read_text(pb);
     if (!sa || !sb) {
         nt_test_fail(__FILE__, line, "missing history.csv");
     } else {
@@ -667,7 +636,7 @@ static void test_resume_determinism(void)
     write_small(yaml, "", 60, 60, 7);
     const char *opts = "--threads 1 --progress lines";
     CHECK(run("train '%s' --out '%s' %s", yaml, P("A"), opts) == 0);
-    char *sa = read_text(P("A/summary.json"));
+    char *sa = nt_test_read_text(P("A/summary.json"));
     CHECK(sa && strstr(sa, "\"status\": \"finished\"") && num_in(sa, "\"steps\": ") == 120);
     free(sa);
 
@@ -675,8 +644,8 @@ static void test_resume_determinism(void)
     CHECK(run("train '%s' --out '%s' %s --stop-after 37", yaml, P("B"), opts) == 130);
     CHECK(strstr(g_out, "interrupted at step 37") != NULL);
     CHECK(strstr(g_out, "noether train --resume") != NULL);
-    CHECK(exists(P("B/checkpoint.ntc")));
-    char *sb = read_text(P("B/summary.json"));
+    CHECK(nt_test_exists(P("B/checkpoint.ntc")));
+    char *sb = nt_test_read_text(P("B/summary.json"));
     CHECK(sb && strstr(sb, "\"status\": \"interrupted\"") && num_in(sb, "\"steps\": ") == 37);
     free(sb);
     /* the interrupted state can be evaluated */
@@ -705,14 +674,14 @@ static void test_resume_determinism(void)
     CHECK(run("train --resume '%s' %s", P("E2"), opts) == 0);
     CHECK(strstr(g_out, "float32") != NULL);
     check_same_result(__LINE__, P("E1"), P("E2"));
-    char *se = read_text(P("E2/summary.json")), *pe = read_text(P("E2/problem.yaml"));
+    char *se = nt_test_read_text(P("E2/summary.json")), *pe = nt_test_read_text(P("E2/problem.yaml"));
     CHECK(se && strstr(se, "\"dtype\": \"float32\"") && strstr(se, "\"seed\": 5,"));
     CHECK(pe && !strncmp(pe, "# noether: command-line overrides", 33) && strstr(pe, "float32") && strstr(pe, "5"));
     free(se);
     free(pe);
     /* ... and they change the result */
     char a[64], b[64];
-    char *s1 = read_text(P("A/summary.json")), *s2 = read_text(P("E1/summary.json"));
+    char *s1 = nt_test_read_text(P("A/summary.json")), *s2 = nt_test_read_text(P("E1/summary.json"));
     num_after(s1, "\"final_loss\": ", a, sizeof a);
     num_after(s2, "\"final_loss\": ", b, sizeof b);
     CHECK(a[0] && b[0] && strcmp(a, b) != 0);
@@ -765,14 +734,14 @@ static void test_sigint(void)
     /* the first checkpoint (step 0) is written after the SIGINT handler is set */
     double t0 = nt_time_now();
     int status = 0, done = 0;
-    while (!exists(P("S/checkpoint.ntc")) && nt_time_now() - t0 < 60) {
+    while (!nt_test_exists(P("S/checkpoint.ntc")) && nt_time_now() - t0 < 60) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             done = 1;
             break;
         }
         sleep_s(0.02);
     }
-    CHECK(exists(P("S/checkpoint.ntc")));
+    CHECK(nt_test_exists(P("S/checkpoint.ntc")));
     if (!done) {
         sleep_s(1.0);
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -783,12 +752,12 @@ static void test_sigint(void)
         }
     }
     if (!done) waitpid(pid, &status, 0);
-    char *log = read_text(P("S.log"));
+    char *log = nt_test_read_text(P("S.log"));
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130);
     CHECK(log && strstr(log, "checkpoint saved. Resume with: noether train --resume") != NULL);
     CHECK(log && !strstr(log, "Sanitizer") && !strstr(log, "runtime error:"));
-    CHECK(exists(P("S/checkpoint.ntc")));
-    char *sum = read_text(P("S/summary.json"));
+    CHECK(nt_test_exists(P("S/checkpoint.ntc")));
+    char *sum = nt_test_read_text(P("S/summary.json"));
     double at = num_in(sum, "\"steps\": ");
     printf("  SIGINT after %.1f s, at step %g of %d\n", nt_time_now() - t0, at, steps);
     CHECK(sum && strstr(sum, "\"status\": \"interrupted\""));
@@ -803,7 +772,7 @@ static void test_sigint(void)
     CHECK(strstr(g_out, want) != NULL);
     /* resume to the end */
     CHECK(run("train --resume '%s' --threads 1 --progress lines", dir) == 0);
-    sum = read_text(P("S/summary.json"));
+    sum = nt_test_read_text(P("S/summary.json"));
     CHECK(sum && strstr(sum, "\"status\": \"finished\""));
     CHECK(num_in(sum, "\"steps\": ") == steps);
     free(sum);
@@ -821,15 +790,15 @@ static void test_divergence(void)
     CHECK(rc != 0 && rc != 130 && rc != -1);
     CHECK(strstr(g_out, "the loss became non-finite at step 1 (stage 1, adam)") != NULL);
     CHECK(strstr(g_out, "last good checkpoint (step 0)") != NULL);
-    CHECK(exists(P("N/checkpoint.ntc")));
-    CHECK(exists(P("N/problem.yaml")));
+    CHECK(nt_test_exists(P("N/checkpoint.ntc")));
+    CHECK(nt_test_exists(P("N/problem.yaml")));
     CHECK(!strstr(g_out, "finished"));
     /* the step-0 checkpoint loads: eval and predict work on it */
     CHECK(run("eval '%s'", P("N")) == 0);
     CHECK(strstr(g_out, "small (step 0)") != NULL);
     double e = num_in(g_out, "relative L2 error of u: ");
     CHECK(e > 0.5 && e < 2);
-    write_text(P("pts.csv"), "x,t\n0.3,0.2\n-0.7,0.9\n");
+    nt_test_write_text(P("pts.csv"), "x,t\n0.3,0.2\n-0.7,0.9\n");
     CHECK(run("predict '%s' --points '%s'", P("N"), P("pts.csv")) == 0);
     /* "x,t,u\n<x>,<t>,<u>\n...": the third value of the second line */
     const char *l2 = strchr(g_out, '\n');
@@ -854,7 +823,7 @@ static void test_divergence(void)
     e = num_in(g_out, "relative L2 error of u: ");
     CHECK(isfinite(e) && e < 2);
     /* the history ends before the divergence */
-    char *hist = read_text(P("L/history.csv"));
+    char *hist = nt_test_read_text(P("L/history.csv"));
     CHECK(hist && count_lines(hist) >= 2 && !strstr(hist, "nan"));
     free(hist);
 }
@@ -863,18 +832,18 @@ static void test_divergence(void)
  * (the checkpoint stays as it was) unless --overwrite is given. */
 static void test_no_overwrite(void)
 {
-    write_text(P("tiny.yaml"),
+    nt_test_write_text(P("tiny.yaml"),
                "domain: {x: [0, 1]}\nfields: [u]\npde: \"u_xx + 1\"\n"
                "conditions: [{where: boundary, u: 0, points: 2}]\nmodel: {width: 4, depth: 1}\n"
                "train: {points: 16, stages: [{optimizer: adam, steps: 3}]}\n");
     CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("tiny.yaml"), P("T")) == 0);
     char ck[1024];
     snprintf(ck, sizeof ck, "%s/checkpoint.ntc", P("T"));
-    char *before = read_text(ck);
+    char *before = nt_test_read_text(ck);
     sleep(1); /* a rewrite would change the step-0 timings in the history */
     CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("tiny.yaml"), P("T")) == 1);
     CHECK(strstr(g_out, "already holds a run") != NULL);
-    char *after = read_text(ck);
+    char *after = nt_test_read_text(ck);
     struct stat sb;
     CHECK(stat(ck, &sb) == 0 && sb.st_size > 16);
     CHECK(before && after && !memcmp(before, after, (size_t)sb.st_size));
@@ -887,7 +856,7 @@ static void test_no_overwrite(void)
  * end on a logged step (Adam 7 steps, L-BFGS 5, a history row every 100). */
 static void test_step_counts(void)
 {
-    write_text(P("count.yaml"),
+    nt_test_write_text(P("count.yaml"),
                "domain: {x: [0, 1]}\nfields: [u]\npde: \"u_xx + 1\"\n"
                "conditions: [{where: boundary, u: 0, points: 2}]\nmodel: {width: 4, depth: 1}\n"
                "train: {points: 16, log_every: 100, eval_every: 100,\n"
@@ -895,7 +864,7 @@ static void test_step_counts(void)
     CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("count.yaml"), P("CNT")) == 0);
     char path[1024], a[64], l[64], t[64];
     snprintf(path, sizeof path, "%s/summary.json", P("CNT"));
-    char *js = read_text(path);
+    char *js = nt_test_read_text(path);
     num_after(js, "\"adam_steps\": ", a, sizeof a);
     num_after(js, "\"lbfgs_iterations\": ", l, sizeof l);
     num_after(js, "\"steps\": ", t, sizeof t);
