@@ -1,8 +1,10 @@
 /* harness.c — see harness.h. */
 #include "harness.h"
+#include "pinn/problem.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int nt_test_passed, nt_test_failed;
@@ -89,4 +91,21 @@ int nt_test_exists(const char *path)
 {
     struct stat sb;
     return stat(path, &sb) == 0;
+}
+
+void nt_test_expect_problem_error(const char *file, int line, const char *name, const char *head, const char *body,
+                                  const char *pos, const char *msg)
+{
+    char text[8192], want[128];
+    snprintf(text, sizeof text, "%s%s", head, body);
+    snprintf(want, sizeof want, "%s:%s:", name, pos);
+    nt_problem p;
+    nt_status st = nt_problem_load_string(&p, text, name, ".");
+    if (st == NT_OK) {
+        nt_test_fail(file, line, "accepted: %s", body);
+        nt_problem_free(&p);
+        return;
+    }
+    if (!strstr(nt_error_msg(), want) || !strstr(nt_error_msg(), msg))
+        nt_test_fail(file, line, "message lacks \"%s\" / \"%s\": %s", want, msg, nt_error_msg());
 }

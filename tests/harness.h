@@ -31,6 +31,12 @@ unsigned char *nt_test_read_bytes(const char *path, size_t *n);
 void nt_test_write_text(const char *path, const char *text);
 int nt_test_exists(const char *path);
 
+/* Loads head followed by body as a problem file called `name` (relative paths
+ * against "."): it must be refused, with a message that contains "name:pos:" and
+ * msg. Failures are reported at file:line (the caller's). */
+void nt_test_expect_problem_error(const char *file, int line, const char *name, const char *head, const char *body,
+                                  const char *pos, const char *msg);
+
 #define CHECK(cond)                                                             \
     do {                                                                        \
         if (!(cond)) nt_test_fail(__FILE__, __LINE__, "check failed: %s", #cond); \

@@ -520,22 +520,7 @@ static void test_loss_gradcheck(void)
     }
 }
 
-static void expect_error(int line, const char *model, const char *pos, const char *msg)
-{
-    char text[4096];
-    snprintf(text, sizeof text, "%s%s", K_HEAD, model);
-    nt_problem p;
-    nt_status st = nt_problem_load_string(&p, text, "arch.yaml", ".");
-    char want[64];
-    snprintf(want, sizeof want, "arch.yaml:%s:", pos);
-    if (st == NT_OK) {
-        nt_test_fail(__FILE__, line, "accepted: %s", model);
-        nt_problem_free(&p);
-        return;
-    }
-    if (!strstr(nt_error_msg(), want) || !strstr(nt_error_msg(), msg))
-        nt_test_fail(__FILE__, line, "message lacks \"%s\" / \"%s\": %s", want, msg, nt_error_msg());
-}
+#define expect_error(line, body, pos, msg) nt_test_expect_problem_error(__FILE__, line, "arch.yaml", K_HEAD, body, pos, msg)
 
 /* K_HEAD has 11 lines: the model block starts on line 12. */
 static void test_yaml(void)

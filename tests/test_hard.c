@@ -507,22 +507,7 @@ static void test_heat_trains(void)
     "pde: \"u_t - a*u_xx\"\n"
 #define TAIL "data: {file: nothing.csv}\n"
 
-static void expect_error(int line, const char *text, const char *pos, const char *msg)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s%s", HEAD, text);
-    nt_problem p;
-    nt_status st = nt_problem_load_string(&p, buf, "bad.yaml", ".");
-    char want[64];
-    snprintf(want, sizeof want, "bad.yaml:%s:", pos);
-    if (st == NT_OK) {
-        nt_test_fail(__FILE__, line, "accepted: %s", text);
-        nt_problem_free(&p);
-        return;
-    }
-    if (!strstr(nt_error_msg(), want) || !strstr(nt_error_msg(), msg))
-        nt_test_fail(__FILE__, line, "message lacks \"%s\" / \"%s\": %s", want, msg, nt_error_msg());
-}
+#define expect_error(line, body, pos, msg) nt_test_expect_problem_error(__FILE__, line, "bad.yaml", HEAD, body, pos, msg)
 
 static void test_yaml_errors(void)
 {

@@ -388,22 +388,7 @@ static void test_pirate_init(void)
 /* ------------------------------------------------------------------------------ */
 /* YAML                                                                             */
 
-static void expect_error(int line, const char *train, const char *pos, const char *msg)
-{
-    char text[4096];
-    snprintf(text, sizeof text, "%s%s", K_HEAD, train);
-    nt_problem p;
-    nt_status st = nt_problem_load_string(&p, text, "m.yaml", ".");
-    char want[64];
-    snprintf(want, sizeof want, "m.yaml:%s:", pos);
-    if (st == NT_OK) {
-        nt_test_fail(__FILE__, line, "accepted: %s", train);
-        nt_problem_free(&p);
-        return;
-    }
-    if (!strstr(nt_error_msg(), want) || !strstr(nt_error_msg(), msg))
-        nt_test_fail(__FILE__, line, "message lacks \"%s\" / \"%s\": %s", want, msg, nt_error_msg());
-}
+#define expect_error(line, body, pos, msg) nt_test_expect_problem_error(__FILE__, line, "m.yaml", K_HEAD, body, pos, msg)
 
 /* K_HEAD has 9 lines: train starts on line 10. */
 static void test_yaml(void)

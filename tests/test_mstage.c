@@ -226,20 +226,7 @@ static void test_resume(void)
 
 /* ------------------------------------------------------------------------------ */
 
-static void expect_error(int line, const char *train, const char *pos, const char *msg)
-{
-    char text[4096];
-    snprintf(text, sizeof text, "%s%s", HEAD, train);
-    nt_problem p;
-    nt_status st = nt_problem_load_string(&p, text, "e.yaml", ".");
-    char want[64];
-    snprintf(want, sizeof want, "e.yaml:%s:", pos);
-    int ok = st != NT_OK && strstr(nt_error_msg(), want) && strstr(nt_error_msg(), msg);
-    if (!ok) {
-        nt_test_fail(__FILE__, line, "expected '%s ... %s', got '%s'", want, msg, st ? nt_error_msg() : "success");
-        if (st == NT_OK) nt_problem_free(&p);
-    }
-}
+#define expect_error(line, body, pos, msg) nt_test_expect_problem_error(__FILE__, line, "e.yaml", HEAD, body, pos, msg)
 
 static void test_yaml(void)
 {

@@ -873,6 +873,20 @@ static void res_forward(nt_pinn *m, const double *xp, int64_t cm, int grad, nt_t
     }
 }
 
+/* From the residuals r[k] (cm × 1) of one chunk: pt[i] = Σ_k r_k[i]² and, when
+ * per_term is given, per_term[k] = Σ_i r_k[i]². */
+static void res_squares(const nt_problem *p, nt_tensor *const *r, int64_t cm, double *pt, double *per_term)
+{
+    for (int k = 0; per_term && k < p->n_pde; k++) per_term[k] = 0;
+    for (int64_t i = 0; i < cm; i++) pt[i] = 0;
+    for (int k = 0; k < p->n_pde; k++)
+        for (int64_t i = 0; i < cm; i++) {
+            double v = nt_tensor_get(r[k], i);
+            pt[i] += v * v;
+            if (per_term) per_term[k] += v * v;
+        }
+}
+
 void nt_pinn_residuals(nt_pinn *m, const double *x, int64_t n, double *out)
 {
     const nt_problem *p = m->prob;
@@ -882,14 +896,7 @@ void nt_pinn_residuals(nt_pinn *m, const double *x, int64_t n, double *out)
     for (int64_t i0 = 0; i0 < n; i0 += chunk) {
         int64_t cm = NT_MIN(chunk, n - i0);
         res_forward(m, x + i0 * D, cm, 0, r);
-        for (int64_t i = 0; i < cm; i++) {
-            double acc = 0;
-            for (int k = 0; k < p->n_pde; k++) {
-                double v = nt_tensor_get(r[k], i);
-                acc += v * v;
-            }
-            out[i0 + i] = acc;
-        }
+        res_squares(p, r, cm, out + i0, NULL);
     }
     m->tape.grad_enabled = 1;
 }
@@ -1060,15 +1067,9 @@ double nt_pinn_loss(nt_pinn *m, int want_grad)
         int64_t cm = NT_MIN(chunk, n - i0);
         nt_tensor *l = NULL;
         if (pmask && cm > 0) {
+            double sq[NT_PROB_MAX_PDE];
             res_forward(m, m->x_res + i0 * D, cm, want_grad, r);
-            for (int64_t i = 0; i < cm; i++) {
-                double acc = 0;
-                for (int k = 0; k < p->n_pde; k++) {
-                    double v = nt_tensor_get(r[k], i);
-                    acc += v * v;
-                }
-                m->res_sq[i0 + i] = acc;
-            }
+            res_squares(p, r, cm, m->res_sq + i0, sq);
             if (causal && chunk >= n) causal_update(m);
             nt_tensor *sw = NULL;
             if (m->pt_w && !m->probe) {
@@ -1077,12 +1078,7 @@ double nt_pinn_loss(nt_pinn *m, int want_grad)
             }
             for (int k = 0; k < p->n_pde; k++) {
                 if (!(pmask >> k & 1u)) continue;
-                double acc = 0;
-                for (int64_t i = 0; i < cm; i++) {
-                    double v = nt_tensor_get(r[k], i);
-                    acc += v * v;
-                }
-                m->term[k] += acc / (double)n;
+                m->term[k] += sq[k] / (double)n;
                 nt_tensor *lk = reduce(m, sw ? nt_mul(t, r[k], sw) : r[k], cm, n);
                 lk = nt_scale(t, lk, term_w(m, k), 0);
                 l = l ? nt_add(t, l, lk) : lk;
