@@ -659,6 +659,11 @@ void nt_lbfgs_free(nt_lbfgs *o);
  * which is the best point found (never a NaN except after NT_LBFGS_NONFINITE), and
  * p->grad is its gradient. Allocates nothing. */
 nt_lbfgs_state nt_lbfgs_step(nt_lbfgs *o, nt_objective_fn fn, void *user);
+/* The objective changed (for example, new sample points): the next step evaluates
+ * the current point afresh and the state returns to running; the curvature pairs
+ * are kept as the Hessian estimate (a step that is not a descent direction drops
+ * them). */
+void nt_lbfgs_restart(nt_lbfgs *o);
 
 /* ------------------------------------------------------------------------------ */
 /* Small I/O helpers                                                                */

@@ -417,6 +417,13 @@ static nt_lbfgs_state lbfgs_start(nt_lbfgs *o, nt_objective_fn fn, void *user)
     return NT_LBFGS_RUNNING;
 }
 
+void nt_lbfgs_restart(nt_lbfgs *o)
+{
+    NT_ASSERT(o != NULL && o->p != NULL, "nt_lbfgs_restart: optimizer not initialized");
+    o->started = 0;
+    o->state = NT_LBFGS_RUNNING;
+}
+
 nt_lbfgs_state nt_lbfgs_step(nt_lbfgs *o, nt_objective_fn fn, void *user)
 {
     NT_ASSERT(o != NULL && o->p != NULL, "nt_lbfgs_step: optimizer not initialized");

@@ -558,11 +558,12 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
         size_t cap = (size_t)m->n_res_cap;
         int pointw = p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA;
         int fail = !(m->res_sq = calloc(cap, sizeof(double)));
-        if (p->causal_slices || pointw) fail |= !(m->pt_w = malloc(cap * sizeof(double)));
-        if (p->causal_slices) fail |= !(m->caus_w = malloc(cap * sizeof(double)));
+        int cr3 = p->adaptive == NT_ADAPT_CR3;
+        if (p->causal_slices || pointw || cr3) fail |= !(m->pt_w = malloc(cap * sizeof(double)));
+        if (p->causal_slices || cr3) fail |= !(m->caus_w = malloc(cap * sizeof(double)));
         if (pointw) fail |= !(m->lam = malloc(cap * sizeof(double)));
         if (p->weighting == NT_WEIGHT_SA) fail |= !(m->lam_m = calloc(cap, sizeof(double))) || !(m->lam_v = calloc(cap, sizeof(double)));
-        if (p->adaptive == NT_ADAPT_R3 || p->adaptive == NT_ADAPT_RAD) fail |= !(m->scratch = malloc(cap * (size_t)D * sizeof(double)));
+        if (p->adaptive == NT_ADAPT_R3 || p->adaptive == NT_ADAPT_CR3 || p->adaptive == NT_ADAPT_RAD) fail |= !(m->scratch = malloc(cap * (size_t)D * sizeof(double)));
         if (p->adaptive == NT_ADAPT_RAD || p->adaptive == NT_ADAPT_RAR) {
             m->n_cand = p->adaptive_candidates > 0 ? p->adaptive_candidates : 4 * p->n_res;
             fail |= !(m->cand = malloc((size_t)m->n_cand * (size_t)D * sizeof(double)));
@@ -582,6 +583,7 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
         m->t_hi = tv >= 0 ? p->hi[tv] : 0;
         if (tv >= 0 && p->tm_windows > 1) m->t_hi = p->lo[tv] + (p->hi[tv] - p->lo[tv]) / p->tm_windows;
         m->causal_wmin = NAN;
+        m->gate = p->cr3_gamma;
     }
     m->x_res = malloc((size_t)(m->n_res_cap * D) * sizeof(double));
     m->x_cond = malloc((size_t)(NT_MAX(cond_rows(p), 1) * D) * sizeof(double));
@@ -925,11 +927,29 @@ static int cmp_time(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorts the residual points by time and finds the slices' row ranges. */
+static void compose_weights(nt_pinn *m);
+
+/* causal_r3 (Daw et al. 2023): each residual point's weight is the time gate
+ * g(t) = (1 − tanh(α (t̂ − γ))) / 2 at its normalized time t̂ ∈ [0, 1]; 1 once
+ * released (L-BFGS). */
+static void gate_weights(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int tv = p->time_var, D = p->env.n_vars;
+    double t0 = p->lo[tv], span = p->hi[tv] - p->lo[tv];
+    for (int64_t i = 0; i < m->n_res; i++)
+        m->caus_w[i] = m->causal_frozen == 2 ? 1
+                                               : 0.5 * (1 - tanh(p->cr3_alpha * ((m->x_res[i * D + tv] - t0) / span - m->gate)));
+    compose_weights(m);
+}
+
+/* After the residual points changed: the gate's weights (causal_r3); the points
+ * sorted by time and the slices' row ranges (causal weighting). */
 static void points_changed(nt_pinn *m)
 {
     const nt_problem *p = m->prob;
     int M = p->causal_slices, tv = p->time_var, D = p->env.n_vars;
+    if (p->adaptive == NT_ADAPT_CR3) gate_weights(m);
     if (!M || tv < 0) return;
     /* sort rows by their time coordinate: rows are D doubles; qsort them as records
      * keyed by t (the key is moved to the front, then back) */
@@ -1012,6 +1032,17 @@ void nt_pinn_update_point_weights(nt_pinn *m)
 {
     const nt_problem *p = m->prob;
     int64_t n = m->n_res;
+    if (p->adaptive == NT_ADAPT_CR3 && !m->causal_frozen) {
+        /* the gate moves by η exp(−ε L_g), L_g = mean g·|r| over the points (the
+         * residuals of this step's loss): fast once the open part is solved */
+        double lg = 0;
+        for (int64_t i = 0; i < n; i++) lg += m->caus_w[i] * sqrt(m->res_sq[i]);
+        lg /= (double)n;
+        if (isfinite(lg)) {
+            m->gate += p->cr3_eta * exp(-p->cr3_eps * lg);
+            gate_weights(m);
+        }
+    }
     if (!m->lam) return;
     if (p->weighting == NT_WEIGHT_RBA) {
         /* λ ← γ λ + η |r| / max |r| (Anagnostopoulos et al. 2024) */
@@ -1189,15 +1220,23 @@ nt_status nt_pinn_adapt(nt_pinn *m)
     switch (p->adaptive) {
     case NT_ADAPT_NONE:
         return NT_OK;
-    case NT_ADAPT_R3: {
-        /* retain the points whose residual exceeds the mean, redraw the others */
+    case NT_ADAPT_R3:
+    case NT_ADAPT_CR3: {
+        /* retain the points whose residual exceeds the mean, redraw the others;
+         * causal_r3 scores g·|r| (the gate's weight times the residual) instead of r² */
         nt_pinn_residuals(m, m->x_res, n, m->res_sq);
+        int cr3 = p->adaptive == NT_ADAPT_CR3;
+        double *score = m->res_sq;
+        if (cr3) {
+            score = m->scratch; /* n doubles of it, free until the resample below */
+            for (int64_t i = 0; i < n; i++) score[i] = m->caus_w[i] * sqrt(m->res_sq[i]);
+        }
         double mean = 0;
-        for (int64_t i = 0; i < n; i++) mean += m->res_sq[i];
+        for (int64_t i = 0; i < n; i++) mean += score[i];
         mean /= (double)n;
         int64_t kept = 0;
         for (int64_t i = 0; i < n; i++)
-            if (m->res_sq[i] > mean) {
+            if (score[i] > mean) {
                 if (kept != i) memcpy(m->x_res + kept * D, m->x_res + i * D, (size_t)D * sizeof(double));
                 kept++;
             }

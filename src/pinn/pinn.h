@@ -53,6 +53,7 @@ typedef struct nt_pinn {
     int causal_frozen;              /* 1: keep the causal weights as they are; 2: released
                                        (uniform, L-BFGS stages) */
     double causal_wmin;             /* weight of the last slice: the convergence indicator */
+    double gate;                    /* causal_r3: the time gate's position γ (normalized time) */
     int64_t slice_off[NT_PINN_MAX_SLICES + 1]; /* residual rows of each time slice (sorted by t) */
     double slice_loss[NT_PINN_MAX_SLICES];
     double t_hi;                    /* time marching: residual points have t <= t_hi */

@@ -756,7 +756,7 @@ const char *nt_stage_name(nt_stage_kind k)
 static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, nt_stage *s)
 {
     (void)p;
-    static const char *keys[] = {"optimizer", "steps", "lr", "decay_rate", "decay_every", "warmup", "history", NULL};
+    static const char *keys[] = {"optimizer", "steps", "lr", "decay_rate", "decay_every", "warmup", "history", "resample_every", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "stage");
     if (st) return st;
     const nt_ynode *x = nt_ynode_get(n, "optimizer");
@@ -786,6 +786,11 @@ static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, 
     if ((x = nt_ynode_get(n, "history"))) {
         if ((st = nt_yaml_int(d, x, "history", 1, 1000, &h))) return st;
         s->history = (int)h;
+    }
+    if ((x = nt_ynode_get(n, "resample_every"))) {
+        if (s->kind != NT_STAGE_LBFGS)
+            return nt_yaml_error(d, x, "resample_every in a stage is for lbfgs; first-order stages use train.resample_every");
+        if ((st = nt_yaml_int(d, x, "resample_every", 1, INT64_MAX / 4, &s->resample_every))) return st;
     }
     if (s->kind == NT_STAGE_LBFGS && (nt_ynode_get(n, "lr") || nt_ynode_get(n, "decay_rate") || nt_ynode_get(n, "warmup")))
         return nt_yaml_error(d, n, "lbfgs takes no learning rate (it uses a line search)");
@@ -885,23 +890,27 @@ static nt_status load_weighting(nt_problem *p, const nt_ydoc *d, const nt_ynode 
     return NT_OK;
 }
 
-/* train.adaptive: {method: rad | r3 | rar, every, candidates, k, c, add, max_points} */
+/* train.adaptive: {method: rad | r3 | rar | causal_r3, every, candidates, k, c, add, max_points,
+ * alpha, gamma, eta, epsilon} */
 static nt_status load_adaptive(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
-    static const char *keys[] = {"method", "every", "candidates", "k", "c", "add", "max_points", NULL};
+    static const char *keys[] = {"method", "every", "candidates", "k", "c", "add", "max_points",
+                                 "alpha", "gamma", "eta", "epsilon", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "adaptive");
     if (st) return st;
     const nt_ynode *x = nt_ynode_get(n, "method");
     const char *s;
-    if (!x) return nt_yaml_error(d, n, "adaptive needs 'method' (rad, r3, rar)");
+    if (!x) return nt_yaml_error(d, n, "adaptive needs 'method' (rad, r3, rar, causal_r3)");
     if ((st = nt_yaml_str(d, x, "method", &s))) return st;
     if (!strcmp(s, "rad")) p->adaptive = NT_ADAPT_RAD;
     else if (!strcmp(s, "r3")) p->adaptive = NT_ADAPT_R3;
     else if (!strcmp(s, "rar")) p->adaptive = NT_ADAPT_RAR;
-    else return nt_yaml_error(d, x, "unknown adaptive sampling '%s' (rad, r3, rar)", s);
+    else if (!strcmp(s, "causal_r3")) p->adaptive = NT_ADAPT_CR3;
+    else return nt_yaml_error(d, x, "unknown adaptive sampling '%s' (rad, r3, rar, causal_r3)", s);
     static const struct { const char *key; unsigned ok; } only[] = {
         {"candidates", 1u << NT_ADAPT_RAD | 1u << NT_ADAPT_RAR}, {"k", 1u << NT_ADAPT_RAD}, {"c", 1u << NT_ADAPT_RAD},
-        {"add", 1u << NT_ADAPT_RAR}, {"max_points", 1u << NT_ADAPT_RAR}};
+        {"add", 1u << NT_ADAPT_RAR}, {"max_points", 1u << NT_ADAPT_RAR}, {"alpha", 1u << NT_ADAPT_CR3},
+        {"gamma", 1u << NT_ADAPT_CR3}, {"eta", 1u << NT_ADAPT_CR3}, {"epsilon", 1u << NT_ADAPT_CR3}};
     for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
         if ((x = nt_ynode_get(n, only[i].key)) && !(only[i].ok & (1u << p->adaptive)))
             return nt_yaml_error(d, x, "'%s' does not apply to adaptive sampling '%s'", only[i].key, s);
@@ -911,6 +920,15 @@ static nt_status load_adaptive(nt_problem *p, const nt_ydoc *d, const nt_ynode *
     if ((x = nt_ynode_get(n, "c")) && (st = pos_double(d, x, "c", 1, &p->rad_c))) return st;
     if ((x = nt_ynode_get(n, "add")) && (st = nt_yaml_int(d, x, "add", 1, 100000000, &p->rar_add))) return st;
     if ((x = nt_ynode_get(n, "max_points")) && (st = nt_yaml_int(d, x, "max_points", 1, 100000000, &p->rar_max))) return st;
+    if ((x = nt_ynode_get(n, "alpha")) && (st = pos_double(d, x, "alpha", 0, &p->cr3_alpha))) return st;
+    if ((x = nt_ynode_get(n, "gamma"))) {
+        if ((st = nt_yaml_double(d, x, "gamma", &p->cr3_gamma))) return st;
+        if (!isfinite(p->cr3_gamma)) return nt_yaml_error(d, x, "gamma must be finite");
+    }
+    if ((x = nt_ynode_get(n, "eta")) && (st = pos_double(d, x, "eta", 0, &p->cr3_eta))) return st;
+    if ((x = nt_ynode_get(n, "epsilon")) && (st = pos_double(d, x, "epsilon", 1, &p->cr3_eps))) return st;
+    if (p->adaptive == NT_ADAPT_CR3 && p->time_var < 0)
+        return nt_yaml_error(d, n, "causal_r3 needs a time variable");
     return NT_OK;
 }
 
@@ -1018,6 +1036,9 @@ static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     if (p->adaptive == NT_ADAPT_RAR && (p->resample_every > 0 || p->tm_windows))
         return nt_yaml_error(d, nt_ynode_get(n, "adaptive"),
                              "rar adds points to a fixed set: it cannot be combined with resample_every or time marching");
+    if (p->adaptive == NT_ADAPT_CR3 && p->causal_slices)
+        return nt_yaml_error(d, nt_ynode_get(n, "adaptive"),
+                             "causal_r3 has its own time gate: it cannot be combined with causal weighting");
     if (p->adaptive == NT_ADAPT_RAR) {
         if (!p->rar_max) p->rar_max = 2 * p->n_res;
         if (p->rar_max < p->n_res)
@@ -1474,8 +1495,8 @@ static void defaults(nt_problem *p)
     p->sampler = NT_SAMPLER_LHS;
     p->chunk = 2048;
     p->n_stages = 2;
-    p->stages[0] = (nt_stage){NT_STAGE_ADAM, 2000, 1e-3, 1, 1000, 0, 50};
-    p->stages[1] = (nt_stage){NT_STAGE_LBFGS, 5000, 0, 1, 1000, 0, 50};
+    p->stages[0] = (nt_stage){NT_STAGE_ADAM, 2000, 1e-3, 1, 1000, 0, 50, 0};
+    p->stages[1] = (nt_stage){NT_STAGE_LBFGS, 5000, 0, 1, 1000, 0, 50, 0};
     p->log_every = 100;
     p->eval_every = 500;
     p->checkpoint_every = 1000;
@@ -1487,6 +1508,10 @@ static void defaults(nt_problem *p)
     p->rba_eta = 0.01;
     p->adaptive_every = 1000;
     p->adaptive_candidates = 0; /* 0: 4 × points */
+    p->cr3_alpha = 5; /* Daw et al.'s code: gate tanh steepness 5, start −0.5, step 1e-3, tol 20 */
+    p->cr3_gamma = -0.5;
+    p->cr3_eta = 1e-3;
+    p->cr3_eps = 20;
     p->rad_k = 1;
     p->rad_c = 1;
     p->rar_add = 0;             /* 0: points / 20 */

@@ -69,7 +69,8 @@ typedef enum nt_adaptive {
     NT_ADAPT_NONE = 0,
     NT_ADAPT_RAD,        /* resample from density ∝ r^k/mean + c (Wu et al. 2023) */
     NT_ADAPT_R3,         /* retain r² > mean, resample the rest (Daw et al. 2023) */
-    NT_ADAPT_RAR         /* add the largest-residual candidates (Lu et al. 2021) */
+    NT_ADAPT_RAR,        /* add the largest-residual candidates (Lu et al. 2021) */
+    NT_ADAPT_CR3         /* causal R3: R3 under a moving time gate (Daw et al. 2023) */
 } nt_adaptive;
 
 typedef struct nt_stage {
@@ -80,6 +81,8 @@ typedef struct nt_stage {
     int64_t decay_every;
     int64_t warmup;
     int history;             /* L-BFGS pairs */
+    int64_t resample_every;  /* L-BFGS: redraw the residual points at the stage's start and
+                                every so many iterations, restarting the line search (0 = no) */
 } nt_stage;
 
 typedef enum nt_ref_kind {
@@ -168,6 +171,8 @@ typedef struct nt_problem {
     int64_t adaptive_candidates; /* rad, rar: candidate points per refinement */
     double rad_k, rad_c;         /* rad: density ∝ r^k / mean(r^k) + c */
     int64_t rar_add, rar_max;    /* rar: points added per refinement, up to rar_max */
+    double cr3_alpha, cr3_gamma; /* causal_r3: gate steepness and initial position */
+    double cr3_eta, cr3_eps;     /* causal_r3: gate step and its tolerance ε */
     int tm_windows;              /* time marching: windows (0 = off) */
     int64_t tm_steps;            /* Adam steps per window */
 

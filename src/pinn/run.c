@@ -172,7 +172,8 @@ static int global_weighting(const nt_problem *p)
 static int method_cols(const run *r)
 {
     const nt_problem *p = &r->prob;
-    return (p->causal_slices ? 2 : 0) + (global_weighting(p) ? r->m.n_terms : 0) + (p->adaptive == NT_ADAPT_RAR);
+    return (p->causal_slices ? 2 : 0) + (global_weighting(p) ? r->m.n_terms : 0) + (p->adaptive == NT_ADAPT_RAR) +
+           (p->adaptive == NT_ADAPT_CR3);
 }
 
 static int hist_cols(const run *r)
@@ -209,6 +210,7 @@ static void hist_add(run *r, double err_known, const double *errs, double now_s)
     if (global_weighting(p))
         for (int k = 0; k < r->m.n_terms; k++) row[c++] = r->m.term_weight[k];
     if (p->adaptive == NT_ADAPT_RAR) row[c++] = (double)r->m.n_res;
+    if (p->adaptive == NT_ADAPT_CR3) row[c++] = r->m.gate;
     row[c++] = now_s;
     r->hist_rows++;
 }
@@ -229,6 +231,7 @@ static int write_history(run *r)
     if (global_weighting(p))
         for (int k = 0; k < r->m.n_terms; k++) fprintf(f, ",\"weight %s\"", r->m.term_name[k]);
     if (p->adaptive == NT_ADAPT_RAR) fprintf(f, ",points");
+    if (p->adaptive == NT_ADAPT_CR3) fprintf(f, ",gate");
     fprintf(f, ",time_s\n");
     for (int64_t i = 0; i < r->hist_rows; i++) {
         const double *row = r->hist + i * r->hist_cols;
@@ -266,7 +269,7 @@ static nt_status ckpt_save(run *r)
     if (!st && r->hist_rows) st = nt_ckpt_add(&w, "history", r->hist, (size_t)(r->hist_rows * r->hist_cols) * sizeof(double));
     /* training methods' state */
     double ms[8] = {r->m.causal_idx, r->m.causal_wmin, r->m.t_hi, (double)r->m.lam_step, (double)r->m.n_res,
-                    (double)r->m.adapt_kept, r->m.causal_frozen, 0};
+                    (double)r->m.adapt_kept, r->m.causal_frozen, r->m.gate};
     size_t nres = (size_t)r->m.n_res_cap * sizeof(double);
     if (!st) st = nt_ckpt_add(&w, "methods", ms, sizeof ms);
     if (!st) st = nt_ckpt_add(&w, "term_weight", r->m.term_weight, sizeof r->m.term_weight);
@@ -357,6 +360,7 @@ static nt_status ckpt_load_model(run *r, const nt_ckpt *c, const char *path)
         r->m.lam_step = (int64_t)ms[3];
         r->m.adapt_kept = (int64_t)ms[5];
         r->m.causal_frozen = (int)ms[6];
+        r->m.gate = ms[7];
     }
     if (!st) st = ckpt_get(c, path, "rng", r->m.rng.s, sizeof r->m.rng.s);
     if (!st) st = ckpt_get(c, path, "x_res", r->m.x_res, (size_t)(r->m.n_res * r->prob.env.n_vars) * sizeof(double));
@@ -737,7 +741,7 @@ static const char *net_name(int type)
 static void methods_desc(const nt_problem *p, char *out, size_t cap)
 {
     static const char *wn[] = {"fixed", "gradnorm", "ntk", "self_adaptive", "rba"};
-    static const char *an[] = {"none", "rad", "r3", "rar"};
+    static const char *an[] = {"none", "rad", "r3", "rar", "causal_r3"};
     size_t n = 0;
     out[0] = 0;
 #define ADD(...) (n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, __VA_ARGS__))
@@ -996,6 +1000,8 @@ static void show_progress(run *r, double loss, int final_line)
     if (p->causal_slices && len + 60 < sizeof unk)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  causal eps %g w_min %.2f", p->causal_eps[r->m.causal_idx],
                                 r->m.causal_wmin);
+    if (p->adaptive == NT_ADAPT_CR3 && len + 40 < sizeof unk)
+        len += (size_t)snprintf(unk + len, sizeof unk - len, "  gate %.3f", r->m.gate);
     if (r->progress_bar) {
         int w = 20, fill = s->steps > 0 ? (int)((double)w * (double)r->meta.step_in_stage / (double)s->steps) : w;
         char bar[32];
@@ -1178,6 +1184,15 @@ int nt_run_train(const nt_run_opts *o)
                 if (p->resample_every > 0 && r->meta.step_in_stage % p->resample_every == 0) nt_pinn_resample(m);
             } else {
                 nt_pinn_causal_release(m); /* L-BFGS: one fixed objective, the plain loss */
+                if (s->resample_every > 0 && r->meta.step_in_stage % s->resample_every == 0) {
+                    /* fresh points (not fitted to one set), the same line search memory */
+                    nt_status rs = nt_pinn_resample(m);
+                    if (rs) {
+                        fprintf(stderr, "noether: %s\n", nt_error_msg());
+                        goto out_sig;
+                    }
+                    nt_lbfgs_restart(&r->lbfgs);
+                }
                 nt_lbfgs_state ls = nt_lbfgs_step(&r->lbfgs, lbfgs_obj, r);
                 loss = r->lbfgs.f;
                 r->lr = NAN;
