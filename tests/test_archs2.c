@@ -471,13 +471,7 @@ static const char *k_models[] = {
 
 static int load_text(nt_problem *p, const char *model)
 {
-    char text[4096];
-    snprintf(text, sizeof text, "%s%s", K_HEAD, model);
-    if (nt_problem_load_string(p, text, "arch.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "problem: %s", nt_error_msg());
-        return -1;
-    }
-    return 0;
+    return nt_test_load_problem(__FILE__, __LINE__, p, K_HEAD, model, "arch.yaml");
 }
 
 static void test_loss_gradcheck(void)
@@ -491,18 +485,11 @@ static void test_loss_gradcheck(void)
         nt_params *pp = &m.params;
         double *x = pp->data;
         nt_pinn_loss(&m, 1);
-        double *g0 = malloc((size_t)pp->n * sizeof(double));
-        memcpy(g0, pp->grad, (size_t)pp->n * sizeof(double));
+        double *g0 = nt_test_pinn_grad(&m);
         double worst = 0, gmax = 0;
         for (int64_t i = 0; i < pp->n; i++) {
             /* h balances truncation against rounding: the fourth-order PDE makes losses ~1e4 */
-            double xi = x[i], h = 1e-5 * (1 + fabs(xi));
-            x[i] = xi + h;
-            double lp = nt_pinn_loss(&m, 0);
-            x[i] = xi - h;
-            double lm = nt_pinn_loss(&m, 0);
-            x[i] = xi;
-            double fd = (lp - lm) / (2 * h);
+            double fd = nt_test_pinn_fd(&m, i, 1e-5 * (1 + fabs(x[i])));
             CHECK_CLOSE(g0[i], fd, 1e-5, 1e-7);
             worst = fmax(worst, fabs(g0[i] - fd) / (fabs(fd) + 1e-3));
             gmax = fmax(gmax, fabs(g0[i]));
@@ -586,17 +573,13 @@ static void test_resume(void)
         "model: {type: pirate, width: 8, blocks: 2, fourier: {features: 6, scale: 1}, rwf: {mu: 0.5, sigma: 0.1}}\n",
         "model: {type: kan, width: 6, depth: 1, degree: 3, gaussians: {count: 8, sigma: 0.3}}\n",
     };
+    if (!nt_test_tmp_init("nt_archs2")) {
+        nt_test_fail(__FILE__, __LINE__, "mkdtemp failed");
+        return;
+    }
     for (int k = 0; k < 2; k++) {
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, "/tmp/nt_archs2_XXXXXX");
-        if (!mkdtemp(tmp)) {
-            nt_test_fail(__FILE__, __LINE__, "mkdtemp failed");
-            return;
-        }
-        char yaml[128], da[128], db[128], pa[160], pb[160], text[2048];
-        snprintf(yaml, sizeof yaml, "%s/p.yaml", tmp);
-        snprintf(da, sizeof da, "%s/A", tmp);
-        snprintf(db, sizeof db, "%s/B", tmp);
+        char name[16], text[2048];
+        snprintf(name, sizeof name, "model%d", k);
         snprintf(text, sizeof text,
                  "name: archs2\n"
                  "domain: {x: [0, 2], t: [0, 0.5]}\nfields: [u]\n"
@@ -608,45 +591,12 @@ static void test_resume(void)
                  "  stages: [{optimizer: adam, lr: 3e-3, steps: 30}, {optimizer: lbfgs, steps: 15, history: 5}]\n"
                  "reference: {exact: {u: \"exp(-0.01*pi^2*t)*sin(pi*(x - 2*t))\"}, grid: {x: 17, t: 6}}\n",
                  models[k]);
-        nt_test_write_text(yaml, text);
-        nt_run_opts o;
-        memset(&o, 0, sizeof o);
-        o.problem = yaml;
-        o.threads = 1;
-        o.seed = -1;
-        o.dtype = -1;
-        o.progress = 0;
-        o.out_dir = da;
-        CHECK(nt_run_train(&o) == 0);
-        o.out_dir = db;
-        o.stop_after = 17;
-        CHECK(nt_run_train(&o) == 130);
-        memset(&o, 0, sizeof o);
-        o.resume_dir = db;
-        o.threads = 1;
-        o.seed = -1;
-        o.dtype = -1;
-        CHECK(nt_run_train(&o) == 0);
-        snprintf(pa, sizeof pa, "%s/predictions.csv", da);
-        snprintf(pb, sizeof pb, "%s/predictions.csv", db);
-        char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
-        CHECK(sa && sb && strlen(sa) > 100 && !strcmp(sa, sb));
-        free(sa);
-        free(sb);
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0) printf("    (could not remove %s)\n", tmp);
+        nt_test_resume_case(__FILE__, __LINE__, name, text, 17);
     }
 }
 
 /* ------------------------------------------------------------------------------ */
 /* End to end                                                                       */
-
-static double pinn_obj(void *user, nt_params *p)
-{
-    (void)p;
-    return nt_pinn_loss(user, 1);
-}
 
 /* -u'' = (2π)² sin(2πx) on [0, 1], u(0) = u(1) = 0: u = sin(2πx). Adam then L-BFGS.
  * fit > 0: PirateNet's output layer is first fitted to the exact solution at fit
@@ -664,10 +614,7 @@ static double train_poisson(const char *model, int adam, int lbfgs, int fit, dou
              "reference: {exact: {u: \"sin(2*pi*x)\"}, grid: {x: 201}}\n",
              model);
     nt_problem p;
-    if (nt_problem_load_string(&p, text, "poisson2.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "problem: %s", nt_error_msg());
-        return NAN;
-    }
+    if (nt_test_load_problem(__FILE__, __LINE__, &p, text, NULL, "poisson2.yaml")) return NAN;
     nt_pinn m;
     CHECK_OK(nt_pinn_init(&m, &p));
     double t0 = nt_time_now();
@@ -685,19 +632,8 @@ static double train_poisson(const char *model, int adam, int lbfgs, int fit, dou
         free(ys);
     }
     *e0 = nt_pinn_errors(&m, NULL);
-    nt_adam o;
     nt_adam_config ac = nt_adam_config_default(3e-3);
-    CHECK_OK(nt_adam_init(&o, &m.params, &ac));
-    for (int s = 0; s < adam; s++) {
-        nt_pinn_loss(&m, 1);
-        nt_adam_step(&o);
-    }
-    nt_adam_free(&o);
-    nt_lbfgs l;
-    CHECK_OK(nt_lbfgs_init(&l, &m.params, NULL));
-    for (int s = 0; s < lbfgs; s++)
-        if (nt_lbfgs_step(&l, pinn_obj, &m) != NT_LBFGS_RUNNING) break;
-    nt_lbfgs_free(&l);
+    nt_test_pinn_adam_lbfgs(&m, &ac, adam, lbfgs);
     *secs = nt_time_now() - t0;
     double e = nt_pinn_errors(&m, NULL);
     nt_pinn_free(&m);
@@ -743,5 +679,6 @@ int main(void)
     RUN(test_yaml);
     RUN(test_resume);
     RUN(test_trains);
+    nt_test_tmp_cleanup();
     return nt_test_finish();
 }

@@ -14,44 +14,10 @@
 #include "pinn/problem.h"
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char g_out[1 << 16];
-
-static const char *bin(void)
-{
-    const char *b = getenv("NT_NOETHER");
-    return b && *b ? b : "build/noether";
-}
-
-static int run(const char *fmt, ...)
-{
-    char args[4096], cmd[4608];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = 0, got;
-    char buf[4096];
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) {
-        size_t k = got < sizeof g_out - 1 - n ? got : sizeof g_out - 1 - n;
-        memcpy(g_out + n, buf, k);
-        n += k;
-    }
-    g_out[n] = 0;
-    int st = pclose(p);
-    if (strstr(g_out, "Sanitizer") || strstr(g_out, "runtime error:"))
-        nt_test_fail(__FILE__, __LINE__, "sanitizer report from noether %s:\n%s", args, g_out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* Problem files of problems/ that need ../shared/data (skipped without it). */
 static int needs_data(const char *path)
@@ -581,19 +547,17 @@ static void test_solve_and_bench(void)
     CHECK(mkdtemp(tmp) != NULL);
     char path[512], csv[512];
     snprintf(csv, sizeof csv, "%s/heat.csv", tmp);
-    CHECK(run("solve problems/heat_1d.yaml --out %s", csv) == 0);
+    CHECK(nt_test_noether("solve problems/heat_1d.yaml --out %s", csv) == 0);
     char *s = nt_test_read_text(csv);
     CHECK(s && !strncmp(s, "x,t,u\n", 6));
-    int lines = 0;
-    for (char *q = s; q && *q; q++) lines += *q == '\n';
-    CHECK(lines == 1 + 101 * 101);
+    CHECK(nt_test_count_lines(s) == 1 + 101 * 101);
     free(s);
     snprintf(path, sizeof path, "%s/heat.png", tmp);
     struct stat sb;
     CHECK(stat(path, &sb) == 0 && sb.st_size > 1000);
-    CHECK(run("solve problems/heat_1d.yaml --out %s", csv) == 1);
-    CHECK(strstr(g_out, "exists") != NULL);
-    CHECK(run("solve problems/burgers.yaml --bogus") == 2);
+    CHECK(nt_test_noether("solve problems/heat_1d.yaml --out %s", csv) == 1);
+    CHECK(strstr(nt_test_out, "exists") != NULL);
+    CHECK(nt_test_noether("solve problems/burgers.yaml --bogus") == 2);
 
     /* a two-problem catalogue with small problems */
     FILE *f;
@@ -612,14 +576,14 @@ static void test_solve_and_bench(void)
           "  - {file: small.yaml}\n",
           f);
     fclose(f);
-    CHECK(run("bench --catalogue %s --out %s/b --threads 1", path, tmp) == 2);
-    CHECK(strstr(g_out, "listed twice") != NULL);
+    CHECK(nt_test_noether("bench --catalogue %s --out %s/b --threads 1", path, tmp) == 2);
+    CHECK(strstr(nt_test_out, "listed twice") != NULL);
     f = fopen(path, "w");
     fputs("problems:\n  - {file: small.yaml, published: 1.5e-3, method: \"PINN |x|\", source: \"Someone 2020, Table 1\"}\n", f);
     fclose(f);
-    CHECK(run("bench nope --catalogue %s --out %s/b --threads 1", path, tmp) == 2);
-    CHECK(strstr(g_out, "'nope' is not in") != NULL);
-    CHECK(run("bench --catalogue %s --out %s/b --threads 1", path, tmp) == 0);
+    CHECK(nt_test_noether("bench nope --catalogue %s --out %s/b --threads 1", path, tmp) == 2);
+    CHECK(strstr(nt_test_out, "'nope' is not in") != NULL);
+    CHECK(nt_test_noether("bench --catalogue %s --out %s/b --threads 1", path, tmp) == 0);
     char table[600];
     snprintf(table, sizeof table, "%s/b/ACCURACY.md", tmp);
     s = nt_test_read_text(table);
@@ -638,7 +602,7 @@ static void test_solve_and_bench(void)
     free(s);
     snprintf(path, sizeof path, "%s/b/small/summary.json", tmp);
     CHECK(stat(path, &sb) == 0);
-    CHECK(run("bench --catalogue %s --out %s/b --threads 1", path, tmp) == 2); /* folder exists */
+    CHECK(nt_test_noether("bench --catalogue %s --out %s/b --threads 1", path, tmp) == 2); /* folder exists */
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     CHECK(system(cmd) == 0);

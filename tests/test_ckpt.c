@@ -18,33 +18,6 @@ static const char *tmp_path(char *buf, size_t n, const char *name)
     return buf;
 }
 
-static int exists(const char *p)
-{
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    return b;
-}
-
-static void spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return;
-    if (n) fwrite(data, 1, n, f);
-    fclose(f);
-}
-
 static void check_msg(int line, const char *want)
 {
     if (strcmp(nt_error_msg(), want))
@@ -87,10 +60,10 @@ static void test_round_trip(void)
     tmp_path(path, sizeof path, "rt.ckpt");
     size_t want_size = write_sample(path, 3.0);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    CHECK(!exists(tmp));
+    CHECK(!nt_test_exists(tmp));
 
     size_t n = 0;
-    unsigned char *raw = slurp(path, &n);
+    unsigned char *raw = nt_test_read_bytes(path, &n);
     CHECK(raw && n == want_size);
     CHECK(raw && !memcmp(raw, "\x89NTCKPT\n", 8));
     CHECK(raw && raw[8] == 1 && raw[9] == 0 && raw[10] == 0 && raw[11] == 0); /* version, LE */
@@ -121,7 +94,7 @@ static void test_round_trip(void)
 
     /* overwrite with new content: the reader sees the new one, no tmp left */
     write_sample(path, -7.0);
-    CHECK(!exists(tmp));
+    CHECK(!nt_test_exists(tmp));
     CHECK_OK(nt_ckpt_read(&c, path));
     p = nt_ckpt_find(&c, "params", &bytes);
     CHECK(p && p[0] == -7.0 - 1.0);
@@ -169,23 +142,23 @@ static void test_bad_files(void)
     tmp_path(path, sizeof path, "bad.ckpt");
     nt_ckpt c;
 
-    spit(path, "hello, world\nthis is text\n", 26);
+    nt_test_write_bytes(path, "hello, world\nthis is text\n", 26);
     CHECK(nt_ckpt_read(&c, path) == NT_ERR_FORMAT);
     snprintf(want, sizeof want, "%s: not a Noether checkpoint (bad magic)", path);
     CHECK_MSG(want);
     CHECK(c.buf == NULL && c.n == 0);
-    spit(path, "PK", 2);
+    nt_test_write_bytes(path, "PK", 2);
     CHECK(nt_ckpt_read(&c, path) == NT_ERR_FORMAT);
     CHECK_MSG(want);
 
-    spit(path, "", 0);
+    nt_test_write_bytes(path, "", 0);
     CHECK(nt_ckpt_read(&c, path) == NT_ERR_FORMAT);
     CHECK(strstr(nt_error_msg(), ": truncated") != NULL);
 
     /* newer version, with a CRC that matches so only the version is wrong */
     size_t n = write_sample(path, 1.0);
     size_t got = 0;
-    unsigned char *good = slurp(path, &got);
+    unsigned char *good = nt_test_read_bytes(path, &got);
     CHECK(good && got == n);
     if (!good) return;
     unsigned char *b = malloc(n);
@@ -193,20 +166,20 @@ static void test_bad_files(void)
     b[8] = 2;
     uint32_t crc = nt_crc32(0, b, n - 4);
     for (int i = 0; i < 4; i++) b[n - 4 + i] = (unsigned char)(crc >> (8 * i));
-    spit(path, b, n);
+    nt_test_write_bytes(path, b, n);
     CHECK(nt_ckpt_read(&c, path) == NT_ERR_FORMAT);
     snprintf(want, sizeof want, "%s: checkpoint version 2 is newer than this build supports (1)", path);
     CHECK_MSG(want);
     b[8] = 0;
     b[9] = 1; /* 256 */
-    spit(path, b, n);
+    nt_test_write_bytes(path, b, n);
     CHECK(nt_ckpt_read(&c, path) == NT_ERR_FORMAT);
     CHECK(strstr(nt_error_msg(), "version 256 is newer") != NULL);
 
     /* every truncation is reported as such */
     int bad_trunc = 0;
     for (size_t len = 0; len < n; len += (len < 400 || n - len < 400) ? 1 : 97) {
-        spit(path, good, len);
+        nt_test_write_bytes(path, good, len);
         nt_status s = nt_ckpt_read(&c, path);
         if (s != NT_ERR_FORMAT || !strstr(nt_error_msg(), ": truncated")) {
             if (!bad_trunc++)
@@ -223,7 +196,7 @@ static void test_bad_files(void)
     for (size_t i = 0; i < n; i++) {
         memcpy(b, good, n);
         b[i] ^= (unsigned char)(1u << (i % 8));
-        spit(path, b, n);
+        nt_test_write_bytes(path, b, n);
         nt_status s = nt_ckpt_read(&c, path);
         if (s == NT_OK) accepted++;
         int in_payload = (i >= 56 && i < 56 + sizeof g_par) || i >= n - 4;
@@ -238,7 +211,7 @@ static void test_bad_files(void)
 
     /* bytes appended after a good checkpoint */
     memcpy(b, good, n);
-    spit(path, b, n);
+    nt_test_write_bytes(path, b, n);
     FILE *f = fopen(path, "ab");
     fputs("extra!!!", f);
     fclose(f);
@@ -290,7 +263,7 @@ static void test_failed_writes(void)
     CHECK(nt_ckpt_write(&w, path) == NT_ERR_IO);
     snprintf(want, sizeof want, "cannot create '%s': No such file or directory", tmp);
     CHECK_MSG(want);
-    CHECK(!exists(tmp) && !exists(path));
+    CHECK(!nt_test_exists(tmp) && !nt_test_exists(path));
 
     /* an existing good checkpoint survives a failed overwrite: the tmp name is taken
      * by a directory, which is not ours and stays */
@@ -306,9 +279,9 @@ static void test_failed_writes(void)
     rmdir(tmp);
 
     /* a stale regular tmp file is simply replaced */
-    spit(tmp, "stale", 5);
+    nt_test_write_bytes(tmp, "stale", 5);
     CHECK_OK(nt_ckpt_write(&w, path));
-    CHECK(!exists(tmp));
+    CHECK(!nt_test_exists(tmp));
     nt_ckpt c;
     CHECK_OK(nt_ckpt_read(&c, path));
     CHECK(c.n == 1);
@@ -321,10 +294,10 @@ static void test_failed_writes(void)
     snprintf(inner, sizeof inner, "%s/file", dpath);
     snprintf(tmp, sizeof tmp, "%s.tmp", dpath);
     CHECK(mkdir(dpath, 0700) == 0);
-    spit(inner, "x", 1);
+    nt_test_write_bytes(inner, "x", 1);
     CHECK(nt_ckpt_write(&w, dpath) == NT_ERR_IO);
     CHECK(strstr(nt_error_msg(), "cannot rename") != NULL);
-    CHECK(!exists(tmp) && exists(inner));
+    CHECK(!nt_test_exists(tmp) && nt_test_exists(inner));
     remove(inner);
     rmdir(dpath);
 
@@ -346,7 +319,7 @@ static void test_failed_writes(void)
         setrlimit(RLIMIT_FSIZE, &old);
         CHECK(s == NT_ERR_IO);
         CHECK(strstr(nt_error_msg(), "File too large") != NULL);
-        CHECK(!exists(tmp));
+        CHECK(!nt_test_exists(tmp));
         check_sample(__LINE__, path, 11.0);
     } else {
         printf("  (setrlimit failed: skipping the half-written case)\n");

@@ -14,24 +14,10 @@
 
 static char g_dir[64];
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, f);
-    b[*n] = 0;
-    fclose(f);
-    return b;
-}
-
 static int same_file(const char *a, const char *b)
 {
     size_t na = 0, nb = 0;
-    unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
+    unsigned char *x = nt_test_read_bytes(a, &na), *y = nt_test_read_bytes(b, &nb);
     int ok = x && y && na == nb && memcmp(x, y, na) == 0;
     free(x);
     free(y);
@@ -150,7 +136,7 @@ static void test_burgers_set(void)
 
     /* meta.json */
     size_t n = 0;
-    char *m = (char *)slurp(m1, &n);
+    char *m = (char *)nt_test_read_bytes(m1, &n);
     CHECK(m != NULL);
     if (m) {
         CHECK(strstr(m, "\"dataset\": \"burgers\"") != NULL);
@@ -298,7 +284,7 @@ static void test_burgers_space_time(void)
     nt_npy_free(&U);
     snprintf(p, sizeof p, "%s/st/meta.json", g_dir);
     size_t n = 0;
-    char *m = (char *)slurp(p, &n);
+    char *m = (char *)nt_test_read_bytes(p, &n);
     CHECK(m != NULL);
     if (m) {
         CHECK(strstr(m, "\"nu\": 0.01, \"t_end\": 0.5") != NULL);
@@ -427,7 +413,7 @@ static void test_darcy_set(void)
     CHECK(other == 0);
     CHECK(n3 > 0 && n12 > 0);
     size_t len = 0;
-    char *m = (char *)slurp(m1, &len);
+    char *m = (char *)nt_test_read_bytes(m1, &len);
     CHECK(m != NULL);
     if (m) {
         CHECK(strstr(m, "\"dataset\": \"darcy\"") != NULL);
@@ -539,7 +525,7 @@ static void test_cli(void)
     nt_npy_free(&U);
     snprintf(p, sizeof p, "%s/clib/meta.json", g_dir);
     size_t n = 0;
-    char *m = (char *)slurp(p, &n);
+    char *m = (char *)nt_test_read_bytes(p, &n);
     CHECK(m && strstr(m, "\"dt\": 0.001, \"steps\": 1000") != NULL);
     free(m);
     /* an output path that cannot be a directory */

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char g_tmp[256];
+static const char *g_tmp; /* the temporary folder */
 
 static void expect_error(const char *text, const char *want)
 {
@@ -262,22 +262,8 @@ static double train(const char *name, const char *text)
     char path[512], dir[512];
     snprintf(path, sizeof path, "%s/%s.yaml", g_tmp, name);
     snprintf(dir, sizeof dir, "%s/%s", g_tmp, name);
-    FILE *f = fopen(path, "w");
-    if (!f) return NAN;
-    fputs(text, f);
-    fclose(f);
-    nt_run_opts o = {path, dir, NULL, 1, -1, -1, 0, 0, 0, 0};
-    fflush(stdout);
-    CHECK(nt_run_train(&o) == 0);
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    f = fopen(path, "r");
-    if (!f) return NAN;
-    static char js[1 << 16];
-    size_t n = fread(js, 1, sizeof js - 1, f);
-    js[n] = 0;
-    fclose(f);
-    const char *s = strstr(js, "\"rel_l2\": {\"u\": ");
-    return s ? strtod(s + 16, NULL) : NAN;
+    nt_test_write_text(path, text);
+    return nt_test_train(__FILE__, __LINE__, path, dir);
 }
 
 /* Rows of g_tmp/<name>/predictions.csv, all of which must pass in(x, y). */
@@ -368,18 +354,8 @@ static void test_resume(void)
     snprintf(path, sizeof path, "%s/resume.yaml", g_tmp);
     snprintf(a, sizeof a, "%s/resume_a", g_tmp);
     snprintf(b, sizeof b, "%s/resume_b", g_tmp);
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    fputs(text, f);
-    fclose(f);
-    nt_run_opts o = {path, a, NULL, 1, -1, -1, 0, 0, 0, 0};
-    fflush(stdout);
-    CHECK(nt_run_train(&o) == 0);
-    o.out_dir = b;
-    o.stop_after = 23;
-    CHECK(nt_run_train(&o) == 130);
-    nt_run_opts r = {NULL, NULL, b, 1, -1, -1, 0, 0, 0, 0};
-    CHECK(nt_run_train(&r) == 0);
+    nt_test_write_text(path, text);
+    nt_test_train_resumed(__FILE__, __LINE__, path, a, b, 23);
     /* the same final loss and error, to the last digit */
     char *ja = NULL, *jb = NULL;
     for (int k = 0; k < 2; k++) {
@@ -408,11 +384,7 @@ static void test_resume(void)
 
 int main(void)
 {
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/nt_test_geometry_cli_XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        fprintf(stderr, "cannot create a temporary folder\n");
-        return 1;
-    }
+    if (!(g_tmp = nt_test_tmp_init("nt_test_geometry_cli"))) return 1;
     RUN(test_load);
     RUN(test_points);
     RUN(test_normal_loss);
@@ -420,12 +392,6 @@ int main(void)
     RUN(test_train_lshape);
     RUN(test_train_disk_neumann);
     RUN(test_resume);
-    if (nt_test_failed == 0) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-        if (system(cmd) != 0) printf("could not remove %s\n", g_tmp);
-    } else {
-        printf("run folders kept in %s\n", g_tmp);
-    }
+    nt_test_tmp_cleanup();
     return nt_test_finish();
 }

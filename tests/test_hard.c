@@ -336,10 +336,7 @@ static void test_exact_box(void)
         "  - {where: initial, u: \"sin(pi*x)\", points: 40}\n"
         "  - {where: \"x == 0 || x == 1\", u: 0, points: 40}\n"
         "model: {width: 8, depth: 2}\ntrain: {points: 64, seed: 4}\n";
-    if (nt_problem_load_string(&p, text, "heat.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "%s", nt_error_msg());
-        return;
-    }
+    if (nt_test_load_problem(__FILE__, __LINE__, &p, text, NULL, "heat.yaml")) return;
     nt_pinn m;
     CHECK_OK(nt_pinn_init(&m, &p));
     /* the raw network is far from the data: the transform does the work */
@@ -412,25 +409,15 @@ static void test_loss_gradcheck(void)
         "model: {width: 5, depth: 2}\n"
         "train: {points: 20, chunk: 12, dtype: float64}\n";
     nt_problem p;
-    if (nt_problem_load_string(&p, text, "grad.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "%s", nt_error_msg());
-        return;
-    }
+    if (nt_test_load_problem(__FILE__, __LINE__, &p, text, NULL, "grad.yaml")) return;
     nt_pinn m;
     CHECK_OK(nt_pinn_init(&m, &p));
     nt_params *pp = &m.params;
     double *x = pp->data;
     nt_pinn_loss(&m, 1);
-    double *g0 = malloc((size_t)pp->n * sizeof(double)), worst = 0, gmax = 0;
-    memcpy(g0, pp->grad, (size_t)pp->n * sizeof(double));
+    double *g0 = nt_test_pinn_grad(&m), worst = 0, gmax = 0;
     for (int64_t i = 0; i < pp->n; i++) {
-        double xi = x[i], h = 1e-6 * (1 + fabs(xi));
-        x[i] = xi + h;
-        double lp = nt_pinn_loss(&m, 0);
-        x[i] = xi - h;
-        double lm = nt_pinn_loss(&m, 0);
-        x[i] = xi;
-        double fdv = (lp - lm) / (2 * h);
+        double fdv = nt_test_pinn_fd(&m, i, 1e-6 * (1 + fabs(x[i])));
         worst = fmax(worst, fabs(fdv - g0[i]));
         gmax = fmax(gmax, fabs(g0[i]));
     }
@@ -445,12 +432,6 @@ static void test_loss_gradcheck(void)
 /* ------------------------------------------------------------------------------ */
 /* End to end                                                                       */
 
-static double pinn_obj(void *user, nt_params *p)
-{
-    (void)p;
-    return nt_pinn_loss(user, 1);
-}
-
 static void test_heat_trains(void)
 {
     int quick = nt_test_quick();
@@ -459,27 +440,13 @@ static void test_heat_trains(void)
     nt_threads_set(1);
     nt_problem p;
     const char *text = HEAT_HARD "model: {width: 16, depth: 2}\ntrain: {points: 512, sampler: sobol, seed: 2}\n";
-    if (nt_problem_load_string(&p, text, "heat.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "%s", nt_error_msg());
-        return;
-    }
+    if (nt_test_load_problem(__FILE__, __LINE__, &p, text, NULL, "heat.yaml")) return;
     CHECK(p.n_cond == 0);
     nt_pinn m;
     CHECK_OK(nt_pinn_init(&m, &p));
     double t0 = nt_time_now(), e0 = nt_pinn_errors(&m, NULL);
-    nt_adam o;
     nt_adam_config ac = nt_adam_config_default(3e-3);
-    CHECK_OK(nt_adam_init(&o, &m.params, &ac));
-    for (int s = 0; s < adam; s++) {
-        nt_pinn_loss(&m, 1);
-        nt_adam_step(&o);
-    }
-    nt_adam_free(&o);
-    nt_lbfgs l;
-    CHECK_OK(nt_lbfgs_init(&l, &m.params, NULL));
-    for (int s = 0; s < lbfgs; s++)
-        if (nt_lbfgs_step(&l, pinn_obj, &m) != NT_LBFGS_RUNNING) break;
-    nt_lbfgs_free(&l);
+    nt_test_pinn_adam_lbfgs(&m, &ac, adam, lbfgs);
     double e = nt_pinn_errors(&m, NULL), secs = nt_time_now() - t0;
     printf("    heat 1D, hard constraints, 2-16x2-1, 512 points, Adam %d + L-BFGS %d: rel L2 %.2e -> %.2e (%.1f s)\n",
            adam, lbfgs, e0, e, secs);

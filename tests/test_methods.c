@@ -45,20 +45,7 @@
 
 static int load(nt_problem *p, const char *train)
 {
-    char text[4096];
-    snprintf(text, sizeof text, "%s%s", K_HEAD, train);
-    if (nt_problem_load_string(p, text, "m.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "problem: %s", nt_error_msg());
-        return -1;
-    }
-    return 0;
-}
-
-static double *grad_copy(const nt_pinn *m)
-{
-    double *g = malloc((size_t)m->params.n * sizeof(double));
-    memcpy(g, m->params.grad, (size_t)m->params.n * sizeof(double));
-    return g;
+    return nt_test_load_problem(__FILE__, __LINE__, p, K_HEAD, train, "m.yaml");
 }
 
 static double norm(const double *g, int64_t n)
@@ -111,14 +98,14 @@ static void test_causal_weights(void)
     CHECK_CLOSE(m.term[0], plain / (double)m.n_res, 1e-12, 0);
 
     /* chunked evaluation (pre-pass for the weights) gives the same loss and gradient */
-    double *g1 = grad_copy(&m);
+    double *g1 = nt_test_pinn_grad(&m);
     nt_problem p2;
     if (!load(&p2, "train: {points: 96, chunk: 20, causal: {slices: 8, epsilon: [0.5, 5], tol: 0.9}}\n")) {
         nt_pinn m2;
         CHECK_OK(nt_pinn_init(&m2, &p2));
         double l2 = nt_pinn_loss(&m2, 1);
         CHECK_CLOSE(l2, loss, 1e-12, 0);
-        double *g2 = grad_copy(&m2);
+        double *g2 = nt_test_pinn_grad(&m2);
         for (int64_t i = 0; i < m.params.n; i++) CHECK_CLOSE(g2[i], g1[i], 1e-10, 1e-14);
         free(g2);
         nt_pinn_free(&m2);
@@ -127,15 +114,9 @@ static void test_causal_weights(void)
     /* with the weights frozen, the gradient is the loss's (weights carry no gradient) */
     m.causal_frozen = 1;
     nt_pinn_loss(&m, 1);
-    double *g = grad_copy(&m), *x = m.params.data, worst = 0;
+    double *g = nt_test_pinn_grad(&m), *x = m.params.data, worst = 0;
     for (int64_t i = 0; i < m.params.n; i++) {
-        double xi = x[i], h = 1e-6 * (1 + fabs(xi));
-        x[i] = xi + h;
-        double lp = nt_pinn_loss(&m, 0);
-        x[i] = xi - h;
-        double lm = nt_pinn_loss(&m, 0);
-        x[i] = xi;
-        double fd = (lp - lm) / (2 * h);
+        double fd = nt_test_pinn_fd(&m, i, 1e-6 * (1 + fabs(x[i])));
         CHECK_CLOSE(g[i], fd, 1e-5, 1e-8);
         worst = fmax(worst, fabs(g[i] - fd));
     }
@@ -170,7 +151,7 @@ static void test_term_grads(void)
     CHECK_OK(nt_pinn_init(&m, &p));
     int64_t n = m.params.n;
     nt_pinn_loss(&m, 1);
-    double *full = grad_copy(&m), *sum = calloc((size_t)n, sizeof(double)), *gk = malloc((size_t)n * sizeof(double));
+    double *full = nt_test_pinn_grad(&m), *sum = calloc((size_t)n, sizeof(double)), *gk = malloc((size_t)n * sizeof(double));
     CHECK(m.n_terms == 3);
     for (int k = 0; k < m.n_terms; k++) {
         double term = m.term[k], v = nt_pinn_term_grad(&m, k, gk);
@@ -416,10 +397,7 @@ static void test_pirate_init(void)
         "conditions: [{where: initial, u: \"sin(pi*x)\", points: 64}, {periodic: x, points: 8}]\n"
         "model: {type: pirate, width: 16, blocks: 2, fourier: {features: 32, scale: 1}}\n"
         "train: {points: 32}\n";
-    if (nt_problem_load_string(&p, text, "pi.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "%s", nt_error_msg());
-        return;
-    }
+    if (nt_test_load_problem(__FILE__, __LINE__, &p, text, NULL, "pi.yaml")) return;
     nt_pinn m;
     CHECK_OK(nt_pinn_init(&m, &p));
     double x[2 * 50], u[50], worst = 0;
@@ -489,45 +467,15 @@ static void test_yaml(void)
 /* ------------------------------------------------------------------------------ */
 /* Runs: resume, end to end                                                         */
 
-static char g_tmp[256];
-
-static void run_opts(nt_run_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->threads = 1;
-    o->seed = -1;
-    o->dtype = -1;
-    o->progress = 0;
-}
+static const char *g_tmp; /* the temporary folder */
 
 static void resume_case(const char *name, const char *train, int stop)
 {
-    char yaml[512], da[512], db[512], pa[600], pb[600], text[4096];
-    snprintf(yaml, sizeof yaml, "%s/%s.yaml", g_tmp, name);
-    snprintf(da, sizeof da, "%s/%s_A", g_tmp, name);
-    snprintf(db, sizeof db, "%s/%s_B", g_tmp, name);
+    char pa[600], text[4096];
     snprintf(text, sizeof text, "%s%s", K_HEAD, train);
-    nt_test_write_text(yaml, text);
-    nt_run_opts o;
-    run_opts(&o);
-    o.problem = yaml;
-    o.out_dir = da;
-    CHECK(nt_run_train(&o) == 0);
-    o.out_dir = db;
-    o.stop_after = stop;
-    CHECK(nt_run_train(&o) == 130);
-    run_opts(&o);
-    o.resume_dir = db;
-    CHECK(nt_run_train(&o) == 0);
-    snprintf(pa, sizeof pa, "%s/predictions.csv", da);
-    snprintf(pb, sizeof pb, "%s/predictions.csv", db);
-    char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
-    CHECK(sa && sb && strlen(sa) > 100 && !strcmp(sa, sb));
-    if (sa && sb && strcmp(sa, sb)) printf("    %s: resumed run differs\n", name);
-    free(sa);
-    free(sb);
+    nt_test_resume_case(__FILE__, __LINE__, name, text, stop);
     /* the history names the methods' columns */
-    snprintf(pa, sizeof pa, "%s/history.csv", da);
+    snprintf(pa, sizeof pa, "%s/%s_A/history.csv", g_tmp, name);
     char *h = nt_test_read_text(pa);
     if (strstr(train, "causal:")) CHECK(h && strstr(h, ",causal_eps,causal_min_weight"));
     if (strstr(train, "gradnorm")) CHECK(h && strstr(h, ",\"weight pde\""));
@@ -572,8 +520,6 @@ static void test_resume(void)
                 26);
 }
 
-static double summary_err(const char *dir);
-
 /* Causal weighting and causal R3 end to end: the transport problem trains; the
  * causal indicator rises and its schedule advances; the R3 gate moves forward. */
 static double hist_last(const char *h, const char *col)
@@ -607,12 +553,7 @@ static void causal_train_case(const char *name, const char *method, double bound
              "train:\n  seed: 1\n  points: 512\n  log_every: 100\n  eval_every: 0\n%s"
              "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}]\n", name, method, steps);
     nt_test_write_text(yaml, text);
-    nt_run_opts o;
-    run_opts(&o);
-    o.problem = yaml;
-    o.out_dir = d;
-    CHECK(nt_run_train(&o) == 0);
-    double err = summary_err(d);
+    double err = nt_test_train(__FILE__, __LINE__, yaml, d);
     snprintf(path, sizeof path, "%s/history.csv", d);
     char *h = nt_test_read_text(path);
     if (strstr(method, "causal_r3")) {
@@ -638,22 +579,6 @@ static void test_causal_trains(void)
  * PDE alone does not admit u = 0: on the transport problem its per-group
  * normalized steps cancel and it stalls at the trivial solution, as its
  * equal-vote design implies): the error after a few hundred steps is bounded. */
-static double summary_err(const char *dir)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    char *s = nt_test_read_text(path);
-    const char *e = s ? strstr(s, "\"rel_l2\"") : NULL;
-    double err = NAN;
-    if (e) {
-        e = strchr(e, ':');
-        while (e && *e && (*e == ':' || *e == ' ' || *e == '{' || *e == '"' || (*e >= 'a' && *e <= 'z'))) e++;
-        if (e) err = strtod(e, NULL);
-    }
-    free(s);
-    return err;
-}
-
 static void test_optimizers_train(void)
 {
     static const char *opts[] = {"adam", "multiadam", "config", "soap"};
@@ -672,12 +597,7 @@ static void test_optimizers_train(void)
                  "train:\n  seed: 2\n  points: 256\n  resample_every: 50\n  log_every: 50\n  eval_every: 0\n"
                  "  stages: [{optimizer: %s, lr: %g, steps: %d}]\n", opts[k], lrs[k], steps);
         nt_test_write_text(yaml, text);
-        nt_run_opts o;
-        run_opts(&o);
-        o.problem = yaml;
-        o.out_dir = d;
-        CHECK(nt_run_train(&o) == 0);
-        double err = summary_err(d);
+        double err = nt_test_train(__FILE__, __LINE__, yaml, d);
         printf("    %-9s rel L2 %.3e after %d steps\n", opts[k], err, steps);
         CHECK(err < 0.5);
     }
@@ -685,11 +605,7 @@ static void test_optimizers_train(void)
 
 int main(void)
 {
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/nt_methods_XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        fprintf(stderr, "mkdtemp failed\n");
-        return 1;
-    }
+    if (!(g_tmp = nt_test_tmp_init("nt_methods"))) return 1;
     RUN(test_causal_weights);
     RUN(test_term_grads);
     RUN(test_gradnorm);
@@ -700,8 +616,6 @@ int main(void)
     RUN(test_resume);
     RUN(test_causal_trains);
     RUN(test_optimizers_train);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0) printf("(could not remove %s)\n", g_tmp);
+    nt_test_tmp_cleanup();
     return nt_test_finish();
 }

@@ -31,28 +31,7 @@
     "model: {width: 20, depth: 3}\n"                                                        \
     "reference: {exact: {u: \"sin(pi*x)\"}, grid: {x: 201}}\n"
 
-static char g_tmp[256];
-
-static void run_opts(nt_run_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->threads = 1;
-    o->seed = -1;
-    o->dtype = -1;
-    o->progress = 0;
-}
-
-/* The relative L2 error in a run folder's summary.json (NaN if absent). */
-static double summary_err(const char *dir)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    char *s = nt_test_read_text(path);
-    const char *e = s ? strstr(s, "\"rel_l2\": {\"u\": ") : NULL;
-    double err = e ? strtod(e + strlen("\"rel_l2\": {\"u\": "), NULL) : NAN;
-    free(s);
-    return err;
-}
+static const char *g_tmp; /* the temporary folder */
 
 /* Trains HEAD + train in folder name; returns its error. */
 static double train_case(const char *name, const char *train)
@@ -62,12 +41,7 @@ static double train_case(const char *name, const char *train)
     snprintf(dir, sizeof dir, "%s/%s", g_tmp, name);
     snprintf(text, sizeof text, "%s%s", HEAD, train);
     nt_test_write_text(yaml, text);
-    nt_run_opts o;
-    run_opts(&o);
-    o.problem = yaml;
-    o.out_dir = dir;
-    CHECK(nt_run_train(&o) == 0);
-    return summary_err(dir);
+    return nt_test_train(__FILE__, __LINE__, yaml, dir);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -97,13 +71,7 @@ static void test_poisson_stages(void)
 
 static int load(nt_problem *p, const char *train)
 {
-    char text[4096];
-    snprintf(text, sizeof text, "%s%s", HEAD, train);
-    if (nt_problem_load_string(p, text, "ms.yaml", ".") != NT_OK) {
-        nt_test_fail(__FILE__, __LINE__, "problem: %s", nt_error_msg());
-        return -1;
-    }
-    return 0;
+    return nt_test_load_problem(__FILE__, __LINE__, p, HEAD, train, "ms.yaml");
 }
 
 static void test_sum_and_gradient(void)
@@ -153,18 +121,11 @@ static void test_sum_and_gradient(void)
     double *frozen0 = malloc((size_t)np * sizeof(double));
     memcpy(frozen0, ms->frozen[0]->params.data, (size_t)np * sizeof(double));
     nt_pinn_loss(&m, 1);
-    double *g = malloc((size_t)np * sizeof(double));
-    memcpy(g, m.params.grad, (size_t)np * sizeof(double));
+    double *g = nt_test_pinn_grad(&m);
     double *th = m.params.data;
     double gmax = 0, emax = 0;
     for (int64_t i = 0; i < np; i += np / 23 + 1) {
-        double t0 = th[i], dh = 1e-6 * fmax(1, fabs(t0));
-        th[i] = t0 + dh;
-        double lp = nt_pinn_loss(&m, 0);
-        th[i] = t0 - dh;
-        double lm = nt_pinn_loss(&m, 0);
-        th[i] = t0;
-        double fd = (lp - lm) / (2 * dh);
+        double fd = nt_test_pinn_fd(&m, i, 1e-6 * fmax(1, fabs(th[i])));
         emax = fmax(emax, fabs(fd - g[i]));
         gmax = fmax(gmax, fabs(g[i]));
     }
@@ -187,34 +148,13 @@ static void test_sum_and_gradient(void)
 
 static void resume_case(const char *name, int stop)
 {
-    char yaml[512], da[512], db[512], pa[600], pb[600], text[4096];
-    snprintf(yaml, sizeof yaml, "%s/%s.yaml", g_tmp, name);
-    snprintf(da, sizeof da, "%s/%s_A", g_tmp, name);
-    snprintf(db, sizeof db, "%s/%s_B", g_tmp, name);
+    char text[4096];
     snprintf(text, sizeof text,
              "%strain:\n  seed: 5\n  points: 48\n  log_every: 5\n  eval_every: 10\n  checkpoint_every: 7\n"
              "  stages: [{optimizer: adam, lr: 3e-3, steps: 20}, {optimizer: lbfgs, steps: 10, history: 5}]\n"
              "  multistage: {stages: 3}\n",
              HEAD);
-    nt_test_write_text(yaml, text);
-    nt_run_opts o;
-    run_opts(&o);
-    o.problem = yaml;
-    o.out_dir = da;
-    CHECK(nt_run_train(&o) == 0);
-    o.out_dir = db;
-    o.stop_after = stop;
-    CHECK(nt_run_train(&o) == 130);
-    run_opts(&o);
-    o.resume_dir = db;
-    CHECK(nt_run_train(&o) == 0);
-    snprintf(pa, sizeof pa, "%s/predictions.csv", da);
-    snprintf(pb, sizeof pb, "%s/predictions.csv", db);
-    char *sa = nt_test_read_text(pa), *sb = nt_test_read_text(pb);
-    CHECK(sa && sb && strlen(sa) > 100 && !strcmp(sa, sb));
-    if (sa && sb && strcmp(sa, sb)) printf("    %s: resumed run differs\n", name);
-    free(sa);
-    free(sb);
+    nt_test_resume_case(__FILE__, __LINE__, name, text, stop);
 }
 
 static void test_resume(void)
@@ -267,17 +207,11 @@ static void test_yaml(void)
 
 int main(void)
 {
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/nt_mstage_XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        fprintf(stderr, "mkdtemp failed\n");
-        return 1;
-    }
+    if (!(g_tmp = nt_test_tmp_init("nt_mstage"))) return 1;
     RUN(test_yaml);
     RUN(test_sum_and_gradient);
     RUN(test_resume);
     RUN(test_poisson_stages);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (system(cmd) != 0) printf("(could not remove %s)\n", g_tmp);
+    nt_test_tmp_cleanup();
     return nt_test_finish();
 }

@@ -17,33 +17,6 @@ static const char *path_of(char *buf, size_t n, const char *name)
     return buf;
 }
 
-static int exists(const char *p)
-{
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)sz + 1);
-    *n = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    return b;
-}
-
-static void spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return;
-    if (n) fwrite(data, 1, n, f);
-    fclose(f);
-}
-
 static void check_msg(int line, const char *want)
 {
     if (!strstr(nt_error_msg(), want))
@@ -81,7 +54,7 @@ static void test_round_trip(void)
             if (a.data) CHECK(memcmp(a.data, dtype == NT_F64 ? (void *)d : (void *)f, bytes) == 0);
             /* file size = 128-byte header + data */
             size_t n = 0;
-            unsigned char *raw = slurp(p, &n);
+            unsigned char *raw = nt_test_read_bytes(p, &n);
             CHECK(n == 128 + bytes);
             free(raw);
             nt_npy_free(&a);
@@ -92,7 +65,7 @@ static void test_round_trip(void)
     }
     char tmp[140];
     snprintf(tmp, sizeof tmp, "%s.tmp", p);
-    CHECK(!exists(tmp));
+    CHECK(!nt_test_exists(tmp));
 }
 
 /* The header numpy.save writes (numpy >= 1.24), byte for byte. */
@@ -142,7 +115,7 @@ static void test_header_bytes(void)
     int64_t s[1] = {2};
     CHECK_OK(nt_npy_write(p, NT_F64, 1, s, v));
     size_t len = 0;
-    unsigned char *raw = slurp(p, &len);
+    unsigned char *raw = nt_test_read_bytes(p, &len);
     CHECK(len == 144);
     static const unsigned char one[8] = {0, 0, 0, 0, 0, 0, 0xF0, 0x3F};
     static const unsigned char m25[8] = {0, 0, 0, 0, 0, 0, 0x04, 0xC0};
@@ -164,7 +137,7 @@ static void write_raw(const char *p, int major, const char *hdr, const void *dat
     if (major > 1) b[10] = b[11] = 0;
     memcpy(b + pre, hdr, hl);
     if (nbytes) memcpy(b + pre + hl, data, nbytes);
-    spit(p, b, pre + hl + nbytes);
+    nt_test_write_bytes(p, b, pre + hl + nbytes);
     free(b);
 }
 
@@ -197,7 +170,7 @@ static void test_reader_errors(void)
     int64_t sh[2] = {3, 4};
     CHECK_OK(nt_npy_write(p, NT_F64, 2, sh, d));
     size_t n = 0;
-    unsigned char *raw = slurp(p, &n);
+    unsigned char *raw = nt_test_read_bytes(p, &n);
     CHECK(raw && n == 128 + 96);
     unsigned char *b = malloc(n + 16);
     nt_npy a;
@@ -212,24 +185,24 @@ static void test_reader_errors(void)
     /* bad magic */
     memcpy(b, raw, n);
     b[1] = 'X';
-    spit(q, b, n);
+    nt_test_write_bytes(q, b, n);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("not a NumPy .npy file (bad magic)");
-    spit(q, "hello", 5);
+    nt_test_write_bytes(q, "hello", 5);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("bad magic");
-    spit(q, "", 0);
+    nt_test_write_bytes(q, "", 0);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("bad magic");
 
     /* version */
     memcpy(b, raw, n);
     b[6] = 4;
-    spit(q, b, n);
+    nt_test_write_bytes(q, b, n);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("unsupported .npy format version 4.0");
     b[6] = 0;
-    spit(q, b, n);
+    nt_test_write_bytes(q, b, n);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("version 0.0");
 
@@ -240,7 +213,7 @@ static void test_reader_errors(void)
         unsigned char *at = (unsigned char *)strstr((char *)b + 10, "<f8");
         CHECK(at != NULL);
         if (at) memcpy(at, descrs[i], 3);
-        spit(q, b, n);
+        nt_test_write_bytes(q, b, n);
         CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
         snprintf(want, sizeof want, "unsupported dtype '%s' (only '<f8' and '<f4')", descrs[i]);
         CHECK_MSG(want);
@@ -250,33 +223,33 @@ static void test_reader_errors(void)
     memcpy(b, raw, n);
     unsigned char *fo = (unsigned char *)strstr((char *)b + 10, "False");
     if (fo) memcpy(fo, "True ", 5);
-    spit(q, b, n);
+    nt_test_write_bytes(q, b, n);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("fortran_order True is not supported");
 
     /* truncated data / extra bytes */
-    spit(q, raw, n - 1);
+    nt_test_write_bytes(q, raw, n - 1);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("truncated data (expected 96 bytes for shape (3, 4), found 95)");
     CHECK(a.data == NULL);
     memcpy(b, raw, n);
     memset(b + n, 0, 16);
-    spit(q, b, n + 16);
+    nt_test_write_bytes(q, b, n + 16);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("16 unexpected bytes after the data");
     /* a shape that does not match the data */
     memcpy(b, raw, n);
     unsigned char *s = (unsigned char *)strstr((char *)b + 10, "(3, 4)");
     if (s) s[1] = '4';
-    spit(q, b, n);
+    nt_test_write_bytes(q, b, n);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("truncated data (expected 128 bytes for shape (4, 4), found 96)");
 
     /* truncated header */
-    spit(q, raw, 60);
+    nt_test_write_bytes(q, raw, 60);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("truncated header (HEADER_LEN 118, only 50 bytes follow)");
-    spit(q, raw, 7);
+    nt_test_write_bytes(q, raw, 7);
     CHECK(nt_npy_read(&a, q) == NT_ERR_FORMAT);
     CHECK_MSG("truncated header");
 
@@ -320,7 +293,7 @@ static void test_atomic_write(void)
     int64_t s1[1] = {3}, s2[1] = {2};
     CHECK_OK(nt_npy_write(p, NT_F64, 1, s1, v1));
     CHECK_OK(nt_npy_write(p, NT_F64, 1, s2, v2)); /* replaces */
-    CHECK(!exists(tmp));
+    CHECK(!nt_test_exists(tmp));
     nt_npy a;
     CHECK_OK(nt_npy_read(&a, p));
     CHECK(a.count == 2 && ((double *)a.data)[1] == 8.0);
@@ -373,7 +346,7 @@ static void test_numpy(void)
              p, p4, ref);
     CHECK(system(cmd) == 0);
     size_t n1 = 0, n2 = 0;
-    unsigned char *x = slurp(p, &n1), *y = slurp(ref, &n2);
+    unsigned char *x = nt_test_read_bytes(p, &n1), *y = nt_test_read_bytes(ref, &n2);
     CHECK(x && y && n1 == n2 && memcmp(x, y, n1) == 0); /* byte-identical to numpy.save */
     free(x);
     free(y);

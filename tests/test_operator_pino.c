@@ -17,52 +17,9 @@
 #include "operator/pino.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-static char g_tmp[256];
-static char g_out[1 << 16];
-
-static const char *bin(void)
-{
-    const char *b = getenv("NT_NOETHER");
-    return b && *b ? b : "build/noether";
-}
-
-static const char *P(const char *rel)
-{
-    static char buf[8][1024];
-    static int k;
-    char *s = buf[k++ & 7];
-    snprintf(s, 1024, "%s/%s", g_tmp, rel);
-    return s;
-}
-
-static int run(const char *fmt, ...)
-{
-    char args[4096], cmd[4608];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = 0, got;
-    char buf[4096];
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) {
-        size_t k = got < sizeof g_out - 1 - n ? got : sizeof g_out - 1 - n;
-        memcpy(g_out + n, buf, k);
-        n += k;
-    }
-    g_out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* the number after `"key": ` in s (NaN if absent) */
 static double num_in(const char *s, const char *key)
@@ -204,11 +161,11 @@ static void test_pino_end_to_end(void)
 {
     int quick = nt_test_quick();
     int epochs = quick ? 20 : 40;
-    write_pino(P("pino.yaml"), "st", GEN, "{weight: 1, ic_weight: 10, data_weight: 0}", epochs);
-    int rc = run("train %s --threads 1 --progress lines --out %s", P("pino.yaml"), P("run"));
-    if (rc != 0) printf("%s\n", g_out);
+    write_pino(nt_test_path("pino.yaml"), "st", GEN, "{weight: 1, ic_weight: 10, data_weight: 0}", epochs);
+    int rc = nt_test_noether("train %s --threads 1 --progress lines --out %s", nt_test_path("pino.yaml"), nt_test_path("run"));
+    if (rc != 0) printf("%s\n", nt_test_out);
     CHECK(rc == 0);
-    char *sum = nt_test_read_text(P("run/summary.json"));
+    char *sum = nt_test_read_text(nt_test_path("run/summary.json"));
     CHECK(sum != NULL);
     if (!sum) return;
     double p0 = num_in(sum, "test_pde_mse_initial"), p1 = num_in(sum, "test_pde_mse"), ic = num_in(sum, "test_ic_mse");
@@ -225,15 +182,15 @@ static void test_pino_end_to_end(void)
     free(sum);
     /* predict: [N, nt, s] from [N, s], equal to test_pred.npy */
     nt_npy A, T;
-    CHECK_OK(nt_npy_read(&A, P("st/a.npy")));
+    CHECK_OK(nt_npy_read(&A, nt_test_path("st/a.npy")));
     CHECK(A.ndim == 2 && A.shape[0] == 40 && A.shape[1] == 32);
     int64_t sh[2] = {16, 32};
-    CHECK_OK(nt_npy_write(P("in.npy"), NT_F64, 2, sh, (const double *)A.data + 24 * 32));
-    rc = run("predict %s --inputs %s --out %s", P("run"), P("in.npy"), P("out.npy"));
+    CHECK_OK(nt_npy_write(nt_test_path("in.npy"), NT_F64, 2, sh, (const double *)A.data + 24 * 32));
+    rc = nt_test_noether("predict %s --inputs %s --out %s", nt_test_path("run"), nt_test_path("in.npy"), nt_test_path("out.npy"));
     CHECK(rc == 0);
     nt_npy O;
-    CHECK_OK(nt_npy_read(&O, P("out.npy")));
-    CHECK_OK(nt_npy_read(&T, P("run/test_pred.npy")));
+    CHECK_OK(nt_npy_read(&O, nt_test_path("out.npy")));
+    CHECK_OK(nt_npy_read(&T, nt_test_path("run/test_pred.npy")));
     CHECK(O.ndim == 3 && O.shape[0] == 16 && O.shape[1] == 17 && O.shape[2] == 32);
     CHECK(T.ndim == 3 && T.count == O.count && memcmp(T.data, O.data, (size_t)O.count * sizeof(double)) == 0);
     nt_npy_free(&A);
@@ -244,48 +201,42 @@ static void test_pino_end_to_end(void)
 static void test_bad_files(void)
 {
     /* generate: with another nu than the folder's meta.json */
-    write_pino(P("bad1.yaml"), "st",
+    write_pino(nt_test_path("bad1.yaml"), "st",
                "generate: {set: burgers, n: 40, res: 32, fine: 256, seed: 3, times: 17, nu: 0.01, t_end: 0.5, dt: 1e-3}",
                "{weight: 1}", 1);
-    CHECK(run("train %s --threads 1 --out %s", P("bad1.yaml"), P("bad1")) == 1);
-    CHECK(strstr(g_out, "bad1.yaml:5:") && strstr(g_out, "was made with nu = 0.05"));
+    CHECK(nt_test_noether("train %s --threads 1 --out %s", nt_test_path("bad1.yaml"), nt_test_path("bad1")) == 1);
+    CHECK(strstr(nt_test_out, "bad1.yaml:5:") && strstr(nt_test_out, "was made with nu = 0.05"));
     /* physics.nu against meta.json */
-    write_pino(P("bad2.yaml"), "st", GEN, "{weight: 1, nu: 0.02}", 1);
-    CHECK(run("train %s --threads 1 --out %s", P("bad2.yaml"), P("bad2")) == 1);
-    CHECK(strstr(g_out, "bad2.yaml:10:") && strstr(g_out, "physics: nu = 0.02"));
+    write_pino(nt_test_path("bad2.yaml"), "st", GEN, "{weight: 1, nu: 0.02}", 1);
+    CHECK(nt_test_noether("train %s --threads 1 --out %s", nt_test_path("bad2.yaml"), nt_test_path("bad2")) == 1);
+    CHECK(strstr(nt_test_out, "bad2.yaml:10:") && strstr(nt_test_out, "physics: nu = 0.02"));
     /* a set of u at one time */
-    write_pino(P("bad3.yaml"), "flat",
+    write_pino(nt_test_path("bad3.yaml"), "flat",
                "generate: {set: burgers, n: 40, res: 32, fine: 256, seed: 3, nu: 0.05, t_end: 0.5, dt: 1e-3}",
                "{weight: 1}", 1);
-    CHECK(run("train %s --threads 1 --out %s", P("bad3.yaml"), P("bad3")) == 1);
-    CHECK(strstr(g_out, "bad3.yaml:10:") && strstr(g_out, "needs a space-time Burgers set"));
+    CHECK(nt_test_noether("train %s --threads 1 --out %s", nt_test_path("bad3.yaml"), nt_test_path("bad3")) == 1);
+    CHECK(strstr(nt_test_out, "bad3.yaml:10:") && strstr(nt_test_out, "needs a space-time Burgers set"));
     /* unknown key, zero weights */
-    write_pino(P("bad4.yaml"), "st", GEN, "{weight: 1, ic_wieght: 2}", 1);
-    CHECK(run("train %s --threads 1 --out %s", P("bad4.yaml"), P("bad4")) == 1);
-    CHECK(strstr(g_out, "bad4.yaml:10:") && strstr(g_out, "ic_weight"));
-    write_pino(P("bad5.yaml"), "st", GEN, "{weight: 0, ic_weight: 0, data_weight: 0}", 1);
-    CHECK(run("train %s --threads 1 --out %s", P("bad5.yaml"), P("bad5")) == 1);
-    CHECK(strstr(g_out, "all weights are zero"));
-    CHECK(access(P("bad1"), F_OK) != 0 && access(P("bad2"), F_OK) != 0);
+    write_pino(nt_test_path("bad4.yaml"), "st", GEN, "{weight: 1, ic_wieght: 2}", 1);
+    CHECK(nt_test_noether("train %s --threads 1 --out %s", nt_test_path("bad4.yaml"), nt_test_path("bad4")) == 1);
+    CHECK(strstr(nt_test_out, "bad4.yaml:10:") && strstr(nt_test_out, "ic_weight"));
+    write_pino(nt_test_path("bad5.yaml"), "st", GEN, "{weight: 0, ic_weight: 0, data_weight: 0}", 1);
+    CHECK(nt_test_noether("train %s --threads 1 --out %s", nt_test_path("bad5.yaml"), nt_test_path("bad5")) == 1);
+    CHECK(strstr(nt_test_out, "all weights are zero"));
+    CHECK(access(nt_test_path("bad1"), F_OK) != 0 && access(nt_test_path("bad2"), F_OK) != 0);
 }
 
 int main(void)
 {
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/nt_pino_test_XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        fprintf(stderr, "cannot create a temporary directory\n");
-        return 1;
-    }
+    if (!nt_test_tmp_init("nt_pino_test")) return 1;
     RUN(test_loss_exact);
     RUN(test_loss_gradient);
-    if (access(bin(), X_OK) == 0) {
+    if (access(nt_test_noether_bin(), X_OK) == 0) {
         RUN(test_pino_end_to_end);
         RUN(test_bad_files);
     } else {
-        printf("  skip: %s not built (end-to-end PINO runs not checked)\n", bin());
+        printf("  skip: %s not built (end-to-end PINO runs not checked)\n", nt_test_noether_bin());
     }
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_tmp);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmp);
+    nt_test_tmp_cleanup();
     return nt_test_finish();
 }

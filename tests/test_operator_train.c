@@ -19,9 +19,7 @@
 #include "operator/data.h"
 #include "operator/train.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,8 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char g_tmp[256];
-static char g_out[1 << 16];
 static int g_quick;
 static int g_have_fno; /* the main FNO run finished */
 
@@ -43,53 +39,6 @@ static int g_have_fno; /* the main FNO run finished */
 #define S_TRAIN (RES / SUB)
 
 static int fno_epochs(void) { return g_quick ? 60 : 300; }
-
-static const char *bin(void)
-{
-    const char *b = getenv("NT_NOETHER");
-    return b && *b ? b : "build/noether";
-}
-
-static const char *P(const char *rel)
-{
-    static char buf[8][1024];
-    static int k;
-    char *s = buf[k++ & 7];
-    snprintf(s, 1024, "%s/%s", g_tmp, rel);
-    return s;
-}
-
-static int run(const char *fmt, ...)
-{
-    char args[4096], cmd[4608];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = 0, got;
-    char buf[4096];
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) {
-        size_t k = got < sizeof g_out - 1 - n ? got : sizeof g_out - 1 - n;
-        memcpy(g_out + n, buf, k);
-        n += k;
-    }
-    g_out[n] = 0;
-    int st = pclose(p);
-    if (strstr(g_out, "Sanitizer") || strstr(g_out, "runtime error:"))
-        nt_test_fail(__FILE__, __LINE__, "sanitizer report from noether %s:\n%s", args, g_out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; s && *s; s++) n += *s == '\n';
-    return n;
-}
 
 /* The number right after needle in s (NaN if absent or null). */
 static double num_in(const char *s, const char *needle)
@@ -162,7 +111,7 @@ static int npy_load(nt_npy *a, const char *path)
 static double *test_rows(const char *file, int sub)
 {
     nt_npy a;
-    if (!npy_load(&a, P(file))) return NULL;
+    if (!npy_load(&a, nt_test_path(file))) return NULL;
     int s = RES / sub;
     double *out = malloc(sizeof(double) * N_TEST * (size_t)s);
     const double *x = a.data;
@@ -191,18 +140,19 @@ static double rel_l2(const double *p, const double *u, int n, int npt)
 
 static void test_fno_end_to_end(void)
 {
-    write_fno(P("fno.yaml"), "fno_tiny", 3e-3, fno_epochs());
-    int rc = run("train %s --out %s --threads 2 --progress lines", P("fno.yaml"), P("fno"));
+    write_fno(nt_test_path("fno.yaml"), "fno_tiny", 3e-3, fno_epochs());
+    int rc = nt_test_noether("train %s --out %s --threads 2 --progress lines", nt_test_path("fno.yaml"), nt_test_path("fno"));
     CHECK(rc == 0);
     if (rc != 0) {
-        printf("%s\n", g_out);
+        printf("%s\n", nt_test_out);
         return;
     }
-    CHECK(strstr(g_out, "generating the burgers dataset") != NULL);
+    CHECK(strstr(nt_test_out, "generating the burgers dataset") != NULL);
     /* the dataset: made from the seed by the data module */
-    CHECK(nt_test_exists(P("data/a.npy")) && nt_test_exists(P("data/u.npy")) && nt_test_exists(P("data/meta.json")));
+    CHECK(nt_test_exists(nt_test_path("data/a.npy")) && nt_test_exists(nt_test_path("data/u.npy")) &&
+          nt_test_exists(nt_test_path("data/meta.json")));
     nt_npy a, u;
-    if (npy_load(&a, P("data/a.npy")) && npy_load(&u, P("data/u.npy"))) {
+    if (npy_load(&a, nt_test_path("data/a.npy")) && npy_load(&u, nt_test_path("data/u.npy"))) {
         CHECK(a.ndim == 2 && a.shape[0] == N_ALL && a.shape[1] == RES);
         nt_data_burgers_config c;
         nt_data_burgers_config_default(&c);
@@ -227,9 +177,9 @@ static void test_fno_end_to_end(void)
     const char *files[] = {"fno/problem.yaml", "fno/checkpoint.ntc", "fno/history.csv", "fno/summary.json", "fno/test_pred.npy",
                            "fno/loss.png", "fno/sample_0.png", "fno/sample_0_error.png", "fno/sample_0_input.png", "fno/sample_1.png"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        if (!nt_test_exists(P(files[i]))) nt_test_fail(__FILE__, __LINE__, "missing %s", files[i]);
-    CHECK(!nt_test_exists(P("fno/sample_2.png")));
-    char *sum = nt_test_read_text(P("fno/summary.json")), *hist = nt_test_read_text(P("fno/history.csv"));
+        if (!nt_test_exists(nt_test_path(files[i]))) nt_test_fail(__FILE__, __LINE__, "missing %s", files[i]);
+    CHECK(!nt_test_exists(nt_test_path("fno/sample_2.png")));
+    char *sum = nt_test_read_text(nt_test_path("fno/summary.json")), *hist = nt_test_read_text(nt_test_path("fno/history.csv"));
     CHECK(sum && strstr(sum, "\"status\": \"finished\""));
     double test = num_in(sum, "\"test_rel_l2\": "), zs = num_in(sum, "\"zero_shot\": {\"resolution\": 128, \"rel_l2\": ");
     double base = num_in(sum, "\"baseline_mean_rel_l2\": ");
@@ -246,7 +196,7 @@ static void test_fno_end_to_end(void)
     CHECK(num_in(sum, "\"parameters\": ") == (double)nt_fno_param_count(&fc));
     CHECK(num_in(sum, "\"train_resolution\": ") == S_TRAIN);
     /* the history: one row per epoch, the last test error is the summary's */
-    CHECK(count_lines(hist) == fno_epochs() + 1);
+    CHECK(nt_test_count_lines(hist) == fno_epochs() + 1);
     CHECK(hist && strncmp(hist, "epoch,train_rel_l2,test_rel_l2,lr,time_s\n", 41) == 0);
     if (hist) {
         const char *last = hist + strlen(hist) - 1;
@@ -260,7 +210,7 @@ static void test_fno_end_to_end(void)
     /* test_pred.npy against the dataset gives the summary's error */
     nt_npy tp;
     double *ut = test_rows("data/u.npy", SUB);
-    if (ut && npy_load(&tp, P("fno/test_pred.npy"))) {
+    if (ut && npy_load(&tp, nt_test_path("fno/test_pred.npy"))) {
         CHECK(tp.ndim == 2 && tp.shape[0] == N_TEST && tp.shape[1] == S_TRAIN);
         CHECK_CLOSE(rel_l2(tp.data, ut, N_TEST, S_TRAIN), test, 1e-9, 0);
         nt_npy_free(&tp);
@@ -276,14 +226,15 @@ static void test_fno_end_to_end(void)
         CHECK(num_in(r128, "\"model_batch_s\": ") > 0);
         CHECK(num_in(r128, "\"solver_batch_s\": ") > 0);
     }
-    CHECK(strstr(g_out, "test relative L2 at s = 64") && strstr(g_out, "speed at s = 64") && strstr(g_out, "zero-shot at s = 128"));
+    CHECK(strstr(nt_test_out, "test relative L2 at s = 64") && strstr(nt_test_out, "speed at s = 64") &&
+          strstr(nt_test_out, "zero-shot at s = 128"));
     free(sum);
     free(hist);
     /* never overwrite a run */
-    CHECK(run("train %s --out %s --threads 2", P("fno.yaml"), P("fno")) == 1);
-    CHECK(strstr(g_out, "already holds a run") != NULL);
-    CHECK(run("train --resume %s --threads 2", P("fno")) == 1);
-    CHECK(strstr(g_out, "nothing to resume") != NULL);
+    CHECK(nt_test_noether("train %s --out %s --threads 2", nt_test_path("fno.yaml"), nt_test_path("fno")) == 1);
+    CHECK(strstr(nt_test_out, "already holds a run") != NULL);
+    CHECK(nt_test_noether("train --resume %s --threads 2", nt_test_path("fno")) == 1);
+    CHECK(strstr(nt_test_out, "nothing to resume") != NULL);
     g_have_fno = 1;
 }
 
@@ -323,30 +274,30 @@ static void test_resume_bit_identical(void)
         printf("  skipped: the main FNO run did not finish\n");
         return;
     }
-    int rc = run("train %s --out %s --threads 2 --progress lines --stop-after 100", P("fno.yaml"), P("fno_stop"));
+    int rc = nt_test_noether("train %s --out %s --threads 2 --progress lines --stop-after 100", nt_test_path("fno.yaml"), nt_test_path("fno_stop"));
     CHECK(rc == 130);
-    CHECK(strstr(g_out, "Resume with: noether train --resume") != NULL);
-    char *s1 = nt_test_read_text(P("fno_stop/summary.json"));
+    CHECK(strstr(nt_test_out, "Resume with: noether train --resume") != NULL);
+    char *s1 = nt_test_read_text(nt_test_path("fno_stop/summary.json"));
     CHECK(s1 && strstr(s1, "\"status\": \"interrupted\"") && num_in(s1, "\"steps\": ") == 100);
     free(s1);
-    rc = run("train --resume %s --threads 2 --progress lines", P("fno_stop"));
+    rc = nt_test_noether("train --resume %s --threads 2 --progress lines", nt_test_path("fno_stop"));
     CHECK(rc == 0);
-    if (rc) printf("%s\n", g_out);
+    if (rc) printf("%s\n", nt_test_out);
     size_t b1 = 0, b2 = 0;
-    void *p1 = section(P("fno/checkpoint.ntc"), "params", &b1), *p2 = section(P("fno_stop/checkpoint.ntc"), "params", &b2);
+    void *p1 = section(nt_test_path("fno/checkpoint.ntc"), "params", &b1), *p2 = section(nt_test_path("fno_stop/checkpoint.ntc"), "params", &b2);
     CHECK(p1 && p2 && b1 == b2 && b1 > 0 && memcmp(p1, p2, b1) == 0);
     free(p1);
     free(p2);
-    p1 = section(P("fno/checkpoint.ntc"), "adam_v", &b1);
-    p2 = section(P("fno_stop/checkpoint.ntc"), "adam_v", &b2);
+    p1 = section(nt_test_path("fno/checkpoint.ntc"), "adam_v", &b1);
+    p2 = section(nt_test_path("fno_stop/checkpoint.ntc"), "adam_v", &b2);
     CHECK(p1 && p2 && b1 == b2 && memcmp(p1, p2, b1) == 0);
     free(p1);
     free(p2);
-    char *h1 = hist_no_time(P("fno/history.csv")), *h2 = hist_no_time(P("fno_stop/history.csv"));
+    char *h1 = hist_no_time(nt_test_path("fno/history.csv")), *h2 = hist_no_time(nt_test_path("fno_stop/history.csv"));
     CHECK(h1 && h2 && strcmp(h1, h2) == 0);
     free(h1);
     free(h2);
-    char *a = nt_test_read_text(P("fno/summary.json")), *b = nt_test_read_text(P("fno_stop/summary.json"));
+    char *a = nt_test_read_text(nt_test_path("fno/summary.json")), *b = nt_test_read_text(nt_test_path("fno_stop/summary.json"));
     CHECK(a && b && num_in(a, "\"test_rel_l2\": ") == num_in(b, "\"test_rel_l2\": "));
     free(a);
     free(b);
@@ -354,25 +305,16 @@ static void test_resume_bit_identical(void)
     /* a real Ctrl-C at an arbitrary moment (once the first checkpoint interval has
      * passed), then --resume: the same parameters again */
     char log[1024], out[1024], yaml[1024];
-    snprintf(log, sizeof log, "%s", P("sig.log"));
-    snprintf(out, sizeof out, "%s", P("fno_sig"));
-    snprintf(yaml, sizeof yaml, "%s", P("fno.yaml"));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(bin(), bin(), "train", yaml, "--out", out, "--threads", "2", "--progress", "lines", (char *)NULL);
-        _exit(127);
-    }
+    snprintf(log, sizeof log, "%s", nt_test_path("sig.log"));
+    snprintf(out, sizeof out, "%s", nt_test_path("fno_sig"));
+    snprintf(yaml, sizeof yaml, "%s", nt_test_path("fno.yaml"));
+    char *argv[] = {(char *)nt_test_noether_bin(), "train", yaml, "--out", out, "--threads", "2", "--progress", "lines", NULL};
+    pid_t pid = nt_test_spawn(argv, log);
     CHECK(pid > 0);
     if (pid <= 0) return;
     int waited = 0, status = 0;
     struct timespec ts = {0, 20 * 1000 * 1000};
-    while (waited < 6000 && !nt_test_exists(P("fno_sig/history.csv"))) {
+    while (waited < 6000 && !nt_test_exists(nt_test_path("fno_sig/history.csv"))) {
         nanosleep(&ts, NULL);
         waited++;
     }
@@ -386,9 +328,9 @@ static void test_resume_bit_identical(void)
     char *lg = nt_test_read_text(log);
     CHECK(lg && strstr(lg, "checkpoint saved"));
     free(lg);
-    CHECK(run("train --resume %s --threads 2 --progress lines", P("fno_sig")) == 0);
-    p1 = section(P("fno/checkpoint.ntc"), "params", &b1);
-    p2 = section(P("fno_sig/checkpoint.ntc"), "params", &b2);
+    CHECK(nt_test_noether("train --resume %s --threads 2 --progress lines", nt_test_path("fno_sig")) == 0);
+    p1 = section(nt_test_path("fno/checkpoint.ntc"), "params", &b1);
+    p2 = section(nt_test_path("fno_sig/checkpoint.ntc"), "params", &b2);
     CHECK(p1 && p2 && b1 == b2 && memcmp(p1, p2, b1) == 0);
     free(p1);
     free(p2);
@@ -403,18 +345,18 @@ static void test_predict(void)
     /* the run's own test inputs at s = 64 */
     double *at = test_rows("data/a.npy", SUB), *af = test_rows("data/a.npy", 1), *uf = test_rows("data/u.npy", 1);
     int64_t sh[2] = {N_TEST, S_TRAIN}, shf[2] = {N_TEST, RES}, sh1[1] = {S_TRAIN};
-    CHECK_OK(nt_npy_write(P("in.npy"), NT_F64, 2, sh, at));
-    CHECK_OK(nt_npy_write(P("in_full.npy"), NT_F64, 2, shf, af));
-    CHECK_OK(nt_npy_write(P("in_one.npy"), NT_F64, 1, sh1, at));
-    CHECK(run("predict %s --inputs %s --out %s", P("fno"), P("in.npy"), P("out.npy")) == 0);
+    CHECK_OK(nt_npy_write(nt_test_path("in.npy"), NT_F64, 2, sh, at));
+    CHECK_OK(nt_npy_write(nt_test_path("in_full.npy"), NT_F64, 2, shf, af));
+    CHECK_OK(nt_npy_write(nt_test_path("in_one.npy"), NT_F64, 1, sh1, at));
+    CHECK(nt_test_noether("predict %s --inputs %s --out %s", nt_test_path("fno"), nt_test_path("in.npy"), nt_test_path("out.npy")) == 0);
     nt_npy o, t;
-    if (npy_load(&o, P("out.npy")) && npy_load(&t, P("fno/test_pred.npy"))) {
+    if (npy_load(&o, nt_test_path("out.npy")) && npy_load(&t, nt_test_path("fno/test_pred.npy"))) {
         CHECK(o.ndim == 2 && o.shape[0] == N_TEST && o.shape[1] == S_TRAIN && o.dtype == NT_F64);
         CHECK(memcmp(o.data, t.data, sizeof(double) * N_TEST * S_TRAIN) == 0);
         nt_npy_free(&o);
         /* one instance, default output name */
-        CHECK(run("predict %s --inputs %s", P("fno"), P("in_one.npy")) == 0);
-        if (npy_load(&o, P("in_one.pred.npy"))) {
+        CHECK(nt_test_noether("predict %s --inputs %s", nt_test_path("fno"), nt_test_path("in_one.npy")) == 0);
+        if (npy_load(&o, nt_test_path("in_one.pred.npy"))) {
             CHECK(o.ndim == 1 && o.shape[0] == S_TRAIN);
             double md = 0, mx = 0;
             for (int j = 0; j < S_TRAIN; j++) {
@@ -427,9 +369,9 @@ static void test_predict(void)
         nt_npy_free(&t);
     }
     /* zero-shot at the dataset's resolution reproduces the summary's number */
-    CHECK(run("predict %s --inputs %s --out %s", P("fno"), P("in_full.npy"), P("out_full.npy")) == 0);
-    char *sum = nt_test_read_text(P("fno/summary.json"));
-    if (npy_load(&o, P("out_full.npy"))) {
+    CHECK(nt_test_noether("predict %s --inputs %s --out %s", nt_test_path("fno"), nt_test_path("in_full.npy"), nt_test_path("out_full.npy")) == 0);
+    char *sum = nt_test_read_text(nt_test_path("fno/summary.json"));
+    if (npy_load(&o, nt_test_path("out_full.npy"))) {
         CHECK(o.shape[1] == RES);
         CHECK_CLOSE(rel_l2(o.data, uf, N_TEST, RES), num_in(sum, "\"zero_shot\": {\"resolution\": 128, \"rel_l2\": "), 1e-9, 0);
         nt_npy_free(&o);
@@ -437,15 +379,15 @@ static void test_predict(void)
     free(sum);
     /* a grid too coarse for the modes, a wrong rank, the CSV form */
     int64_t shb[2] = {2, 10};
-    CHECK_OK(nt_npy_write(P("in_bad.npy"), NT_F64, 2, shb, at));
-    CHECK(run("predict %s --inputs %s", P("fno"), P("in_bad.npy")) == 1);
-    CHECK(strstr(g_out, "modes need at least 14 points") != NULL);
+    CHECK_OK(nt_npy_write(nt_test_path("in_bad.npy"), NT_F64, 2, shb, at));
+    CHECK(nt_test_noether("predict %s --inputs %s", nt_test_path("fno"), nt_test_path("in_bad.npy")) == 1);
+    CHECK(strstr(nt_test_out, "modes need at least 14 points") != NULL);
     int64_t sh3[3] = {2, 4, 8};
-    CHECK_OK(nt_npy_write(P("in_bad3.npy"), NT_F64, 3, sh3, at));
-    CHECK(run("predict %s --inputs %s", P("fno"), P("in_bad3.npy")) == 1);
-    CHECK(strstr(g_out, "expected inputs of shape [N, s] or [s]") != NULL);
-    CHECK(run("predict %s --points %s", P("fno"), P("in.npy")) == 2);
-    CHECK(strstr(g_out, "--inputs") != NULL);
+    CHECK_OK(nt_npy_write(nt_test_path("in_bad3.npy"), NT_F64, 3, sh3, at));
+    CHECK(nt_test_noether("predict %s --inputs %s", nt_test_path("fno"), nt_test_path("in_bad3.npy")) == 1);
+    CHECK(strstr(nt_test_out, "expected inputs of shape [N, s] or [s]") != NULL);
+    CHECK(nt_test_noether("predict %s --points %s", nt_test_path("fno"), nt_test_path("in.npy")) == 2);
+    CHECK(strstr(nt_test_out, "--inputs") != NULL);
     free(at);
     free(af);
     free(uf);
@@ -489,35 +431,35 @@ static void test_bad_files(void)
         {"name: b\nopertor: {}\noperator:\n  model: {type: fno}\n", "2:1: unknown key 'opertor' in an operator file (did you mean 'operator'?"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        nt_test_write_text(P("bad.yaml"), cases[i].text);
-        int rc = run("train %s --out %s --threads 1", P("bad.yaml"), P("bad_run"));
+        nt_test_write_text(nt_test_path("bad.yaml"), cases[i].text);
+        int rc = nt_test_noether("train %s --out %s --threads 1", nt_test_path("bad.yaml"), nt_test_path("bad_run"));
         char want[512];
         snprintf(want, sizeof want, "bad.yaml:%s", cases[i].expect);
-        if (rc != 1 || !strstr(g_out, want))
-            nt_test_fail(__FILE__, __LINE__, "case %zu: rc %d, expected '%s' in:\n%s", i, rc, want, g_out);
-        if (nt_test_exists(P("bad_run"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a run folder", i);
-        if (nt_test_exists(P("d2"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a dataset", i);
+        if (rc != 1 || !strstr(nt_test_out, want))
+            nt_test_fail(__FILE__, __LINE__, "case %zu: rc %d, expected '%s' in:\n%s", i, rc, want, nt_test_out);
+        if (nt_test_exists(nt_test_path("bad_run"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a run folder", i);
+        if (nt_test_exists(nt_test_path("d2"))) nt_test_fail(__FILE__, __LINE__, "case %zu made a dataset", i);
     }
 }
 
 static void test_deeponet(void)
 {
-    if (!nt_test_exists(P("data/u.npy"))) {
+    if (!nt_test_exists(nt_test_path("data/u.npy"))) {
         printf("  skipped: no dataset (the first test failed)\n");
         return;
     }
     int epochs = 300;
-    write_deeponet(P("don.yaml"), epochs);
-    int rc = run("train %s --out %s --threads 2 --progress lines", P("don.yaml"), P("don"));
+    write_deeponet(nt_test_path("don.yaml"), epochs);
+    int rc = nt_test_noether("train %s --out %s --threads 2 --progress lines", nt_test_path("don.yaml"), nt_test_path("don"));
     CHECK(rc == 0);
     if (rc) {
-        printf("%s\n", g_out);
+        printf("%s\n", nt_test_out);
         return;
     }
     /* the trivial baseline: the mean training solution, computed here */
     nt_npy u;
     double base = NAN;
-    if (npy_load(&u, P("data/u.npy"))) {
+    if (npy_load(&u, nt_test_path("data/u.npy"))) {
         double mean[S_TRAIN] = {0}, err = 0;
         const double *x = u.data;
         for (int i = 0; i < N_TRAIN; i++)
@@ -534,7 +476,7 @@ static void test_deeponet(void)
         base = err;
         nt_npy_free(&u);
     }
-    char *sum = nt_test_read_text(P("don/summary.json"));
+    char *sum = nt_test_read_text(nt_test_path("don/summary.json"));
     double test = num_in(sum, "\"test_rel_l2\": ");
     double margin = 0.3;
     printf("  DeepONet: test rel L2 %.4e, mean-solution baseline %.4f (must be below %.2f x baseline)\n", test, base, margin);
@@ -547,28 +489,28 @@ static void test_deeponet(void)
     /* predict on a grid that does not contain the sensors */
     double z[2 * 96] = {0};
     int64_t sh[2] = {2, 96};
-    CHECK_OK(nt_npy_write(P("in96.npy"), NT_F64, 2, sh, z));
-    CHECK(run("predict %s --inputs %s", P("don"), P("in96.npy")) == 1);
-    CHECK(strstr(g_out, "multiple of 64 points") != NULL);
+    CHECK_OK(nt_npy_write(nt_test_path("in96.npy"), NT_F64, 2, sh, z));
+    CHECK(nt_test_noether("predict %s --inputs %s", nt_test_path("don"), nt_test_path("in96.npy")) == 1);
+    CHECK(strstr(nt_test_out, "multiple of 64 points") != NULL);
 }
 
 static void test_divergence(void)
 {
-    if (!nt_test_exists(P("data/u.npy"))) {
+    if (!nt_test_exists(nt_test_path("data/u.npy"))) {
         printf("  skipped: no dataset\n");
         return;
     }
-    write_fno(P("div.yaml"), "div", 1e30, 5);
-    int rc = run("train %s --out %s --threads 1 --progress lines", P("div.yaml"), P("div"));
+    write_fno(nt_test_path("div.yaml"), "div", 1e30, 5);
+    int rc = nt_test_noether("train %s --out %s --threads 1 --progress lines", nt_test_path("div.yaml"), nt_test_path("div"));
     CHECK(rc == 1);
-    CHECK(strstr(g_out, "non-finite") && strstr(g_out, "last good checkpoint"));
-    char *sum = nt_test_read_text(P("div/summary.json"));
+    CHECK(strstr(nt_test_out, "non-finite") && strstr(nt_test_out, "last good checkpoint"));
+    char *sum = nt_test_read_text(nt_test_path("div/summary.json"));
     CHECK(sum && strstr(sum, "\"status\": \"diverged\""));
     free(sum);
     /* the checkpoint kept is a good one: predict works and gives finite numbers */
-    CHECK(run("predict %s --inputs %s --out %s", P("div"), P("in.npy"), P("div_out.npy")) == 0);
+    CHECK(nt_test_noether("predict %s --inputs %s --out %s", nt_test_path("div"), nt_test_path("in.npy"), nt_test_path("div_out.npy")) == 0);
     nt_npy o;
-    if (npy_load(&o, P("div_out.npy"))) {
+    if (npy_load(&o, nt_test_path("div_out.npy"))) {
         int fin = 1;
         for (int64_t i = 0; i < o.count; i++) fin &= isfinite(((double *)o.data)[i]) != 0;
         CHECK(fin);
@@ -601,11 +543,7 @@ static void test_shipped_files(void)
 int main(void)
 {
     g_quick = nt_test_quick();
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/nt_optrain_XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        printf("cannot create a temporary folder\n");
-        return 1;
-    }
+    if (!nt_test_tmp_init("nt_optrain")) return 1;
     RUN(test_fno_end_to_end);
     RUN(test_resume_bit_identical);
     RUN(test_predict);
@@ -613,13 +551,6 @@ int main(void)
     RUN(test_deeponet);
     RUN(test_divergence);
     RUN(test_shipped_files);
-    int rc = nt_test_finish();
-    if (rc == 0) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-        if (system(cmd)) printf("could not remove %s\n", g_tmp);
-    } else {
-        printf("files kept in %s\n", g_tmp);
-    }
-    return rc;
+    nt_test_tmp_cleanup();
+    return nt_test_finish();
 }

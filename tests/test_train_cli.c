@@ -10,9 +10,7 @@
  *   - help and usage errors. */
 #include "harness.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,60 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char g_tmp[256];          /* the temporary folder of this test */
-static char g_out[1 << 16];      /* output of the last command (stdout + stderr) */
-static int g_quick;              /* sanitizer build: smaller runs */
-
-static const char *bin(void)
-{
-    const char *b = getenv("NT_NOETHER");
-    return b && *b ? b : "build/noether";
-}
-
-/* g_tmp/rel, in one of 8 rotating buffers (copy it to keep it). */
-static const char *P(const char *rel)
-{
-    static char buf[8][1024];
-    static int k;
-    char *s = buf[k++ & 7];
-    snprintf(s, 1024, "%s/%s", g_tmp, rel);
-    return s;
-}
-
-/* Runs "noether ARGS 2>&1" (printf-style ARGS) and keeps the output in g_out.
- * Returns the exit status, or -1 if the process did not exit normally. */
-static int run(const char *fmt, ...)
-{
-    char args[4096], cmd[4608];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = 0, got;
-    char buf[4096];
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) { /* keep the start, drain the rest */
-        size_t k = got < sizeof g_out - 1 - n ? got : sizeof g_out - 1 - n;
-        memcpy(g_out + n, buf, k);
-        n += k;
-    }
-    g_out[n] = 0;
-    int st = pclose(p);
-    /* under the sanitizers: any report (leaks on error paths included) is a failure */
-    if (strstr(g_out, "Sanitizer") || strstr(g_out, "runtime error:"))
-        nt_test_fail(__FILE__, __LINE__, "sanitizer report from noether %s:\n%s", args, g_out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; s && *s; s++) n += *s == '\n';
-    return n;
-}
+static int g_quick; /* sanitizer build: smaller runs */
 
 /* The number text right after `needle` in s (e.g. needle "\"final_loss\": "), copied
  * to out; "" if absent. */
@@ -175,55 +120,55 @@ static void write_small(const char *path, const char *extra, int adam_steps, int
 
 static void test_usage(void)
 {
-    CHECK(run("train --help") == 0);
-    CHECK(strstr(g_out, "usage: noether train") && strstr(g_out, "--resume"));
-    CHECK(run("predict --help") == 0);
-    CHECK(strstr(g_out, "usage: noether predict") && strstr(g_out, "--points"));
-    CHECK(run("eval --help") == 0);
-    CHECK(strstr(g_out, "usage: noether eval") && strstr(g_out, "--reference"));
-    CHECK(run("--help") == 0);
-    CHECK(strstr(g_out, "train FILE") != NULL);
+    CHECK(nt_test_noether("train --help") == 0);
+    CHECK(strstr(nt_test_out, "usage: noether train") && strstr(nt_test_out, "--resume"));
+    CHECK(nt_test_noether("predict --help") == 0);
+    CHECK(strstr(nt_test_out, "usage: noether predict") && strstr(nt_test_out, "--points"));
+    CHECK(nt_test_noether("eval --help") == 0);
+    CHECK(strstr(nt_test_out, "usage: noether eval") && strstr(nt_test_out, "--reference"));
+    CHECK(nt_test_noether("--help") == 0);
+    CHECK(strstr(nt_test_out, "train FILE") != NULL);
 
     /* no problem file */
-    CHECK(run("train") == 2);
-    CHECK(strstr(g_out, "usage: noether train") != NULL);
-    CHECK(run("train --threads 1") == 2);
-    CHECK(strstr(g_out, "no problem file given") != NULL);
+    CHECK(nt_test_noether("train") == 2);
+    CHECK(strstr(nt_test_out, "usage: noether train") != NULL);
+    CHECK(nt_test_noether("train --threads 1") == 2);
+    CHECK(strstr(nt_test_out, "no problem file given") != NULL);
     /* --resume takes no problem file (in either order), no --out, --seed, --dtype */
-    write_burgers(P("usage.yaml"), 8, 10, 1, 1);
-    CHECK(run("train --resume '%s' '%s'", P("somerun"), P("usage.yaml")) == 2);
-    CHECK(strstr(g_out, "--resume continues a run as it was") != NULL);
-    CHECK(run("train '%s' --resume '%s'", P("usage.yaml"), P("somerun")) == 2);
-    CHECK(run("train --resume '%s' --seed 3", P("somerun")) == 2);
-    CHECK(run("train --resume '%s' --out '%s'", P("somerun"), P("other")) == 2);
+    write_burgers(nt_test_path("usage.yaml"), 8, 10, 1, 1);
+    CHECK(nt_test_noether("train --resume '%s' '%s'", nt_test_path("somerun"), nt_test_path("usage.yaml")) == 2);
+    CHECK(strstr(nt_test_out, "--resume continues a run as it was") != NULL);
+    CHECK(nt_test_noether("train '%s' --resume '%s'", nt_test_path("usage.yaml"), nt_test_path("somerun")) == 2);
+    CHECK(nt_test_noether("train --resume '%s' --seed 3", nt_test_path("somerun")) == 2);
+    CHECK(nt_test_noether("train --resume '%s' --out '%s'", nt_test_path("somerun"), nt_test_path("other")) == 2);
     /* other usage errors */
-    CHECK(run("train '%s' '%s'", P("usage.yaml"), P("usage.yaml")) == 2);
-    CHECK(strstr(g_out, "more than one problem file") != NULL);
-    CHECK(run("train '%s' --bogus 1", P("usage.yaml")) == 2);
-    CHECK(strstr(g_out, "unknown option '--bogus'") != NULL);
-    CHECK(run("train '%s' --progress fancy", P("usage.yaml")) == 2);
-    CHECK(strstr(g_out, "--progress expects bar, lines or auto") != NULL);
-    CHECK(run("train '%s' --threads 0", P("usage.yaml")) == 2);
-    CHECK(run("train '%s' --dtype float16", P("usage.yaml")) == 2);
-    CHECK(run("train '%s' --stop-after 0", P("usage.yaml")) == 2);
-    CHECK(run("train '%s' --out", P("usage.yaml")) == 2);
-    CHECK(strstr(g_out, "missing value") != NULL);
-    CHECK(run("predict") == 2);
-    CHECK(run("predict '%s'", P("somerun")) == 2);
-    CHECK(strstr(g_out, "--points") != NULL);
-    CHECK(run("predict '%s' --points", P("somerun")) == 2);
-    CHECK(run("eval") == 2);
-    CHECK(run("eval '%s' --bogus x", P("somerun")) == 2);
+    CHECK(nt_test_noether("train '%s' '%s'", nt_test_path("usage.yaml"), nt_test_path("usage.yaml")) == 2);
+    CHECK(strstr(nt_test_out, "more than one problem file") != NULL);
+    CHECK(nt_test_noether("train '%s' --bogus 1", nt_test_path("usage.yaml")) == 2);
+    CHECK(strstr(nt_test_out, "unknown option '--bogus'") != NULL);
+    CHECK(nt_test_noether("train '%s' --progress fancy", nt_test_path("usage.yaml")) == 2);
+    CHECK(strstr(nt_test_out, "--progress expects bar, lines or auto") != NULL);
+    CHECK(nt_test_noether("train '%s' --threads 0", nt_test_path("usage.yaml")) == 2);
+    CHECK(nt_test_noether("train '%s' --dtype float16", nt_test_path("usage.yaml")) == 2);
+    CHECK(nt_test_noether("train '%s' --stop-after 0", nt_test_path("usage.yaml")) == 2);
+    CHECK(nt_test_noether("train '%s' --out", nt_test_path("usage.yaml")) == 2);
+    CHECK(strstr(nt_test_out, "missing value") != NULL);
+    CHECK(nt_test_noether("predict") == 2);
+    CHECK(nt_test_noether("predict '%s'", nt_test_path("somerun")) == 2);
+    CHECK(strstr(nt_test_out, "--points") != NULL);
+    CHECK(nt_test_noether("predict '%s' --points", nt_test_path("somerun")) == 2);
+    CHECK(nt_test_noether("eval") == 2);
+    CHECK(nt_test_noether("eval '%s' --bogus x", nt_test_path("somerun")) == 2);
     /* none of this may create a run folder */
-    CHECK(!nt_test_exists(P("somerun")) && !nt_test_exists(P("other")) && !nt_test_exists("runs/burgers_small"));
+    CHECK(!nt_test_exists(nt_test_path("somerun")) && !nt_test_exists(nt_test_path("other")) && !nt_test_exists("runs/burgers_small"));
     /* a problem file that does not exist; a run folder that does not exist */
-    CHECK(run("train '%s' --out '%s'", P("none.yaml"), P("none_run")) == 1);
-    CHECK(strstr(g_out, "none.yaml") != NULL);
-    CHECK(!nt_test_exists(P("none_run")));
-    CHECK(run("train --resume '%s'", P("none_run")) == 1);
-    CHECK(strstr(g_out, "none_run") != NULL);
-    CHECK(run("eval '%s'", P("none_run")) == 1);
-    CHECK(run("predict '%s' --points '%s'", P("none_run"), P("usage.yaml")) == 1);
+    CHECK(nt_test_noether("train '%s' --out '%s'", nt_test_path("none.yaml"), nt_test_path("none_run")) == 1);
+    CHECK(strstr(nt_test_out, "none.yaml") != NULL);
+    CHECK(!nt_test_exists(nt_test_path("none_run")));
+    CHECK(nt_test_noether("train --resume '%s'", nt_test_path("none_run")) == 1);
+    CHECK(strstr(nt_test_out, "none_run") != NULL);
+    CHECK(nt_test_noether("eval '%s'", nt_test_path("none_run")) == 1);
+    CHECK(nt_test_noether("predict '%s' --points '%s'", nt_test_path("none_run"), nt_test_path("usage.yaml")) == 1);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -240,25 +185,25 @@ static void test_usage(void)
     "  - {where: \"t == 0\", u: \"-sin(pi*x)\"}\n"
 #define TRAIN_TINY "train: {points: 50, stages: [{optimizer: adam, steps: 2}]}\n"
 
-/* Trains `text` (as g_tmp/bad.yaml) and expects a non-zero exit, the message
- * "<g_tmp>/bad.yaml:<loc>: <phrase>" (or, with loc NULL, just phrase), and no run
+/* Trains `text` (as <tmp>/bad.yaml) and expects a non-zero exit, the message
+ * "<tmp>/bad.yaml:<loc>: <phrase>" (or, with loc NULL, just phrase), and no run
  * folder. */
 static void expect_bad(int line, const char *text, const char *loc, const char *phrase)
 {
     char yaml[1024], dir[1024];
-    snprintf(yaml, sizeof yaml, "%s", P("bad.yaml"));
-    snprintf(dir, sizeof dir, "%s", P("bad_run"));
+    snprintf(yaml, sizeof yaml, "%s", nt_test_path("bad.yaml"));
+    snprintf(dir, sizeof dir, "%s", nt_test_path("bad_run"));
     nt_test_write_text(yaml, text);
-    int rc = run("train '%s' --out '%s' --threads 1 --progress lines", yaml, dir);
+    int rc = nt_test_noether("train '%s' --out '%s' --threads 1 --progress lines", yaml, dir);
     char want[2048];
     if (loc) snprintf(want, sizeof want, "%s:%s: %s", yaml, loc, phrase);
     else snprintf(want, sizeof want, "%s", phrase);
     if (rc == 0 || rc == 130) nt_test_fail(__FILE__, line, "exit status %d for a bad problem (%s)", rc, want);
-    if (!strstr(g_out, want)) nt_test_fail(__FILE__, line, "output lacks \"%s\":\n%s", want, g_out);
-    if (strstr(g_out, "run folder:") || strstr(g_out, "finished")) nt_test_fail(__FILE__, line, "training started:\n%s", g_out);
+    if (!strstr(nt_test_out, want)) nt_test_fail(__FILE__, line, "output lacks \"%s\":\n%s", want, nt_test_out);
+    if (strstr(nt_test_out, "run folder:") || strstr(nt_test_out, "finished")) nt_test_fail(__FILE__, line, "training started:\n%s", nt_test_out);
     if (nt_test_exists(dir)) {
         nt_test_fail(__FILE__, line, "the run folder %s was created (history.csv %s)", dir,
-                     nt_test_exists(P("bad_run/history.csv")) ? "too" : "not");
+                     nt_test_exists(nt_test_path("bad_run/history.csv")) ? "too" : "not");
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd)) {}
@@ -290,28 +235,28 @@ static void test_bad_problems(void)
                "where: expected faces of the domain box");
     /* files */
     char msg[1024];
-    snprintf(msg, sizeof msg, "reference file 'nothere.csv' not found (looked for '%s')", P("nothere.csv"));
+    snprintf(msg, sizeof msg, "reference file 'nothere.csv' not found (looked for '%s')", nt_test_path("nothere.csv"));
     EXPECT_BAD(HEAD BODY "reference: {file: nothere.csv}\n", "8:19", msg);
-    snprintf(msg, sizeof msg, "data file 'obs/none.csv' not found (looked for '%s')", P("obs/none.csv"));
+    snprintf(msg, sizeof msg, "data file 'obs/none.csv' not found (looked for '%s')", nt_test_path("obs/none.csv"));
     EXPECT_BAD(HEAD BODY "data: {file: obs/none.csv}\n", "8:14", msg);
     /* unknowns without data */
     EXPECT_BAD(HEAD BODY "unknowns: {lam: 1.0}\n", "8:11", "unknowns need observations: add a 'data' section");
 
     /* a malformed reference CSV is found when the reference is loaded, still before
      * training: file:line:column of the CSV, no run folder, no history */
-    nt_test_write_text(P("bad_ref.csv"), "x,t,u\n0,0.5,1\n0,zz,1\n");
-    snprintf(msg, sizeof msg, "%s:3:3: expected a number in column 't'", P("bad_ref.csv"));
+    nt_test_write_text(nt_test_path("bad_ref.csv"), "x,t,u\n0,0.5,1\n0,zz,1\n");
+    snprintf(msg, sizeof msg, "%s:3:3: expected a number in column 't'", nt_test_path("bad_ref.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "reference: {file: bad_ref.csv}\n", NULL, msg);
     /* a reference without the domain's columns */
-    nt_test_write_text(P("bad_ref.csv"), "x,time,u\n0,0.5,1\n");
-    snprintf(msg, sizeof msg, "%s:1:1: reference has no column 't'", P("bad_ref.csv"));
+    nt_test_write_text(nt_test_path("bad_ref.csv"), "x,time,u\n0,0.5,1\n");
+    snprintf(msg, sizeof msg, "%s:1:1: reference has no column 't'", nt_test_path("bad_ref.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "reference: {file: bad_ref.csv}\n", NULL, msg);
     /* observations: a bad cell, and no field column */
-    nt_test_write_text(P("obs.csv"), "x,t,u\n0,0.5,1\n0.25,0.5,1e\n");
-    snprintf(msg, sizeof msg, "%s:3:11: ", P("obs.csv"));
+    nt_test_write_text(nt_test_path("obs.csv"), "x,t,u\n0,0.5,1\n0.25,0.5,1e\n");
+    snprintf(msg, sizeof msg, "%s:3:11: ", nt_test_path("obs.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "data: {file: obs.csv}\n", NULL, msg);
-    nt_test_write_text(P("obs.csv"), "x,t,w\n0,0.5,1\n");
-    snprintf(msg, sizeof msg, "%s:1:1: data file has no column named like a field", P("obs.csv"));
+    nt_test_write_text(nt_test_path("obs.csv"), "x,t,w\n0,0.5,1\n");
+    snprintf(msg, sizeof msg, "%s:1:1: data file has no column named like a field", nt_test_path("obs.csv"));
     EXPECT_BAD(HEAD BODY TRAIN_TINY "data: {file: obs.csv}\n", NULL, msg);
 }
 
@@ -333,22 +278,22 @@ static void test_train_burgers(void)
     /* measured (release, 1 thread): rel_l2 2.2e-3 in ~4 s; quick: 2.2e-2 */
     double bound = g_quick ? 0.1 : 2e-2;
     char yaml[1024], dir[1024];
-    snprintf(yaml, sizeof yaml, "%s", P("burgers.yaml"));
-    snprintf(dir, sizeof dir, "%s", P("burgers_run"));
+    snprintf(yaml, sizeof yaml, "%s", nt_test_path("burgers.yaml"));
+    snprintf(dir, sizeof dir, "%s", nt_test_path("burgers_run"));
     write_burgers(yaml, width, points, adam, lbfgs);
     double t0 = nt_time_now();
-    int rc = run("train '%s' --out '%s' --threads 1 --progress lines", yaml, dir);
+    int rc = nt_test_noether("train '%s' --out '%s' --threads 1 --progress lines", yaml, dir);
     double dt = nt_time_now() - t0;
     printf("  burgers: %d-%dx3, %d points, adam %d + lbfgs %d: %.1f s\n", 2, width, points, adam, lbfgs, dt);
     CHECK(rc == 0);
     if (rc != 0) {
-        printf("%s\n", g_out);
+        printf("%s\n", nt_test_out);
         return;
     }
     CHECK(dt < (g_quick ? 60 : 20));
-    CHECK(strstr(g_out, "burgers_small: finished after") != NULL);
-    CHECK(strstr(g_out, "relative L2 error of u:") != NULL);
-    CHECK(strstr(g_out, "adam 100/") != NULL); /* --progress lines: a line per log_every */
+    CHECK(strstr(nt_test_out, "burgers_small: finished after") != NULL);
+    CHECK(strstr(nt_test_out, "relative L2 error of u:") != NULL);
+    CHECK(strstr(nt_test_out, "adam 100/") != NULL); /* --progress lines: a line per log_every */
 
     /* the run folder */
     static const char *files[] = {"problem.yaml", "checkpoint.ntc", "history.csv", "predictions.csv",
@@ -357,20 +302,20 @@ static void test_train_burgers(void)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(rel, sizeof rel, "burgers_run/%s", files[i]);
         struct stat sb;
-        if (stat(P(rel), &sb) != 0 || sb.st_size == 0) nt_test_fail(__FILE__, __LINE__, "missing or empty: %s", P(rel));
+        if (stat(nt_test_path(rel), &sb) != 0 || sb.st_size == 0) nt_test_fail(__FILE__, __LINE__, "missing or empty: %s", nt_test_path(rel));
     }
     /* problem.yaml is the file as used (no overrides) */
-    char *orig = nt_test_read_text(yaml), *copy = nt_test_read_text(P("burgers_run/problem.yaml"));
+    char *orig = nt_test_read_text(yaml), *copy = nt_test_read_text(nt_test_path("burgers_run/problem.yaml"));
     CHECK(orig && copy && !strcmp(orig, copy));
     free(orig);
     free(copy);
     /* the figures are PNG files */
-    char *png = nt_test_read_text(P("burgers_run/solution.png"));
+    char *png = nt_test_read_text(nt_test_path("burgers_run/solution.png"));
     CHECK(png && (unsigned char)png[0] == 0x89 && !strncmp(png + 1, "PNG", 3));
     free(png);
 
     /* summary.json */
-    char *sum = nt_test_read_text(P("burgers_run/summary.json"));
+    char *sum = nt_test_read_text(nt_test_path("burgers_run/summary.json"));
     CHECK(sum != NULL);
     if (!sum) return;
     CHECK(strstr(sum, "\"problem\": \"burgers_small\"") != NULL);
@@ -388,13 +333,13 @@ static void test_train_burgers(void)
 
     /* history.csv: header, a row per log_every, the step-0 error of the untrained
      * net near 1, the last row at the final step */
-    char *hist = nt_test_read_text(P("burgers_run/history.csv"));
+    char *hist = nt_test_read_text(nt_test_path("burgers_run/history.csv"));
     CHECK(hist != NULL);
     if (hist) {
         CHECK(!strncmp(hist, "step,stage,optimizer,loss,\"loss pde\",\"loss u(t=0)\",\"loss u(x=-1|x=1)\",lr,rel_l2_u,time_s\n",
                        strlen("step,stage,optimizer,loss,")));
         CHECK(strstr(hist, ",lr,rel_l2_u,time_s\n") != NULL);
-        int rows = count_lines(hist) - 1;
+        int rows = nt_test_count_lines(hist) - 1;
         CHECK(rows >= (int)(steps / 100) + 1);
         const char *r0 = strchr(hist, '\n') + 1;
         CHECK(!strncmp(r0, "0,0,adam,", 9));
@@ -416,7 +361,7 @@ static void test_train_burgers(void)
     /* predictions.csv: the reference grid with prediction, reference and error; its
      * relative L2 error is summary.json's; the reference at t = 0 is -sin(pi x) */
     nt_csv pc;
-    nt_status st = nt_csv_read(&pc, P("burgers_run/predictions.csv"));
+    nt_status st = nt_csv_read(&pc, nt_test_path("burgers_run/predictions.csv"));
     CHECK_OK(st);
     if (!st) {
         CHECK(pc.rows == 64 * 21);
@@ -450,12 +395,12 @@ static void test_predict(void)
         return;
     }
     nt_csv pc;
-    nt_status st = nt_csv_read(&pc, P("burgers_run/predictions.csv"));
+    nt_status st = nt_csv_read(&pc, nt_test_path("burgers_run/predictions.csv"));
     CHECK_OK(st);
     if (st) return;
     /* IN.csv: the coordinates of predictions.csv, columns in the other order and an
      * extra column (columns are found by name) */
-    FILE *f = fopen(P("in.csv"), "w");
+    FILE *f = fopen(nt_test_path("in.csv"), "w");
     CHECK(f != NULL);
     if (!f) {
         nt_csv_free(&pc);
@@ -464,11 +409,11 @@ static void test_predict(void)
     fprintf(f, "t,id,x\n");
     for (int64_t i = 0; i < pc.rows; i++) fprintf(f, "%.17g,%lld,%.17g\n", col(&pc, i, "t"), (long long)i, col(&pc, i, "x"));
     fclose(f);
-    int rc = run("predict '%s' --points '%s' --out '%s'", P("burgers_run"), P("in.csv"), P("out.csv"));
+    int rc = nt_test_noether("predict '%s' --points '%s' --out '%s'", nt_test_path("burgers_run"), nt_test_path("in.csv"), nt_test_path("out.csv"));
     CHECK(rc == 0);
-    CHECK(strstr(g_out, "wrote") != NULL);
+    CHECK(strstr(nt_test_out, "wrote") != NULL);
     nt_csv oc;
-    st = nt_csv_read(&oc, P("out.csv"));
+    st = nt_csv_read(&oc, nt_test_path("out.csv"));
     CHECK_OK(st);
     if (!st) {
         CHECK(oc.rows == pc.rows);
@@ -486,24 +431,26 @@ static void test_predict(void)
         nt_csv_free(&oc);
     }
     /* without --out: CSV on standard output */
-    nt_test_write_text(P("in2.csv"), "x,t\n0.25,0.5\n-0.5,0.75\n");
-    CHECK(run("predict '%s' --points '%s'", P("burgers_run"), P("in2.csv")) == 0);
-    CHECK(!strncmp(g_out, "x,t,u\n0.25,0.5,", 15));
-    CHECK(count_lines(g_out) == 3);
+    nt_test_write_text(nt_test_path("in2.csv"), "x,t\n0.25,0.5\n-0.5,0.75\n");
+    CHECK(nt_test_noether("predict '%s' --points '%s'", nt_test_path("burgers_run"), nt_test_path("in2.csv")) == 0);
+    CHECK(!strncmp(nt_test_out, "x,t,u\n0.25,0.5,", 15));
+    CHECK(nt_test_count_lines(nt_test_out) == 3);
     /* bad points files: a missing column, a non-numeric cell */
-    nt_test_write_text(P("in_bad.csv"), "x,s\n0.25,0.5\n");
+    nt_test_write_text(nt_test_path("in_bad.csv"), "x,s\n0.25,0.5\n");
     char want[1024];
-    CHECK(run("predict '%s' --points '%s' --out '%s'", P("burgers_run"), P("in_bad.csv"), P("out_bad.csv")) != 0);
-    snprintf(want, sizeof want, "%s:1:1: no column 't'", P("in_bad.csv"));
-    CHECK(strstr(g_out, want) != NULL);
-    CHECK(!nt_test_exists(P("out_bad.csv")));
-    nt_test_write_text(P("in_bad.csv"), "x,t\n0.25,0.5\n0.5,abc\n");
-    CHECK(run("predict '%s' --points '%s' --out '%s'", P("burgers_run"), P("in_bad.csv"), P("out_bad.csv")) != 0);
-    snprintf(want, sizeof want, "%s:3:5:", P("in_bad.csv"));
-    CHECK(strstr(g_out, want) != NULL);
-    CHECK(!nt_test_exists(P("out_bad.csv")));
-    CHECK(run("predict '%s' --points '%s'", P("burgers_run"), P("none.csv")) != 0);
-    CHECK(strstr(g_out, "none.csv") != NULL);
+    CHECK(nt_test_noether("predict '%s' --points '%s' --out '%s'", nt_test_path("burgers_run"), nt_test_path("in_bad.csv"),
+                          nt_test_path("out_bad.csv")) != 0);
+    snprintf(want, sizeof want, "%s:1:1: no column 't'", nt_test_path("in_bad.csv"));
+    CHECK(strstr(nt_test_out, want) != NULL);
+    CHECK(!nt_test_exists(nt_test_path("out_bad.csv")));
+    nt_test_write_text(nt_test_path("in_bad.csv"), "x,t\n0.25,0.5\n0.5,abc\n");
+    CHECK(nt_test_noether("predict '%s' --points '%s' --out '%s'", nt_test_path("burgers_run"), nt_test_path("in_bad.csv"),
+                          nt_test_path("out_bad.csv")) != 0);
+    snprintf(want, sizeof want, "%s:3:5:", nt_test_path("in_bad.csv"));
+    CHECK(strstr(nt_test_out, want) != NULL);
+    CHECK(!nt_test_exists(nt_test_path("out_bad.csv")));
+    CHECK(nt_test_noether("predict '%s' --points '%s'", nt_test_path("burgers_run"), nt_test_path("none.csv")) != 0);
+    CHECK(strstr(nt_test_out, "none.csv") != NULL);
     nt_csv_free(&pc);
 }
 
@@ -513,24 +460,24 @@ static void test_eval(void)
         nt_test_fail(__FILE__, __LINE__, "needs the run of test_train_burgers");
         return;
     }
-    char *sum = nt_test_read_text(P("burgers_run/summary.json"));
+    char *sum = nt_test_read_text(nt_test_path("burgers_run/summary.json"));
     double err = num_in(sum, "\"rel_l2\": {\"u\": "), steps = num_in(sum, "\"steps\": ");
     free(sum);
     char want[128], got[64];
     snprintf(want, sizeof want, "%.6e", err);
-    CHECK(run("eval '%s'", P("burgers_run")) == 0);
-    num_after(g_out, "relative L2 error of u: ", got, sizeof got);
+    CHECK(nt_test_noether("eval '%s'", nt_test_path("burgers_run")) == 0);
+    num_after(nt_test_out, "relative L2 error of u: ", got, sizeof got);
     if (strcmp(got, want)) nt_test_fail(__FILE__, __LINE__, "eval prints %s, summary.json has %s (%.17g)", got, want, err);
     snprintf(want, sizeof want, "burgers_small (step %lld) against Cole-Hopf", (long long)steps);
-    CHECK(strstr(g_out, want) != NULL);
+    CHECK(strstr(nt_test_out, want) != NULL);
 
     /* against a reference file: the model's own predictions give 0; the
      * reference column of predictions.csv gives summary.json's error */
     nt_csv pc;
-    nt_status st = nt_csv_read(&pc, P("burgers_run/predictions.csv"));
+    nt_status st = nt_csv_read(&pc, nt_test_path("burgers_run/predictions.csv"));
     CHECK_OK(st);
     if (st) return;
-    FILE *f1 = fopen(P("ref_self.csv"), "w"), *f2 = fopen(P("ref_copy.csv"), "w");
+    FILE *f1 = fopen(nt_test_path("ref_self.csv"), "w"), *f2 = fopen(nt_test_path("ref_copy.csv"), "w");
     CHECK(f1 && f2);
     if (f1 && f2) {
         fprintf(f1, "x,t,u\n");
@@ -543,16 +490,16 @@ static void test_eval(void)
     if (f1) fclose(f1);
     if (f2) fclose(f2);
     nt_csv_free(&pc);
-    CHECK(run("eval '%s' --reference '%s'", P("burgers_run"), P("ref_self.csv")) == 0);
-    CHECK(strstr(g_out, "relative L2 error of u: 0.000000e+00") != NULL);
-    CHECK(run("eval '%s' --reference '%s'", P("burgers_run"), P("ref_copy.csv")) == 0);
-    num_after(g_out, "relative L2 error of u: ", got, sizeof got);
+    CHECK(nt_test_noether("eval '%s' --reference '%s'", nt_test_path("burgers_run"), nt_test_path("ref_self.csv")) == 0);
+    CHECK(strstr(nt_test_out, "relative L2 error of u: 0.000000e+00") != NULL);
+    CHECK(nt_test_noether("eval '%s' --reference '%s'", nt_test_path("burgers_run"), nt_test_path("ref_copy.csv")) == 0);
+    num_after(nt_test_out, "relative L2 error of u: ", got, sizeof got);
     CHECK_CLOSE(strtod(got, NULL), err, 1e-6, 0);
     /* a bad reference file */
-    nt_test_write_text(P("ref_bad.csv"), "x,t,u\n0,0,zz\n");
-    CHECK(run("eval '%s' --reference '%s'", P("burgers_run"), P("ref_bad.csv")) != 0);
-    snprintf(want, sizeof want, "%s:2:5:", P("ref_bad.csv"));
-    CHECK(strstr(g_out, want) != NULL);
+    nt_test_write_text(nt_test_path("ref_bad.csv"), "x,t,u\n0,0,zz\n");
+    CHECK(nt_test_noether("eval '%s' --reference '%s'", nt_test_path("burgers_run"), nt_test_path("ref_bad.csv")) != 0);
+    snprintf(want, sizeof want, "%s:2:5:", nt_test_path("ref_bad.csv"));
+    CHECK(strstr(nt_test_out, want) != NULL);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -632,56 +579,56 @@ static void check_same_result(int line, const char *dir_a, const char *dir_b)
 static void test_resume_determinism(void)
 {
     char yaml[1024];
-    snprintf(yaml, sizeof yaml, "%s", P("small.yaml"));
+    snprintf(yaml, sizeof yaml, "%s", nt_test_path("small.yaml"));
     write_small(yaml, "", 60, 60, 7);
     const char *opts = "--threads 1 --progress lines";
-    CHECK(run("train '%s' --out '%s' %s", yaml, P("A"), opts) == 0);
-    char *sa = nt_test_read_text(P("A/summary.json"));
+    CHECK(nt_test_noether("train '%s' --out '%s' %s", yaml, nt_test_path("A"), opts) == 0);
+    char *sa = nt_test_read_text(nt_test_path("A/summary.json"));
     CHECK(sa && strstr(sa, "\"status\": \"finished\"") && num_in(sa, "\"steps\": ") == 120);
     free(sa);
 
     /* B: Ctrl-C (as --stop-after) inside the Adam stage, then resume */
-    CHECK(run("train '%s' --out '%s' %s --stop-after 37", yaml, P("B"), opts) == 130);
-    CHECK(strstr(g_out, "interrupted at step 37") != NULL);
-    CHECK(strstr(g_out, "noether train --resume") != NULL);
-    CHECK(nt_test_exists(P("B/checkpoint.ntc")));
-    char *sb = nt_test_read_text(P("B/summary.json"));
+    CHECK(nt_test_noether("train '%s' --out '%s' %s --stop-after 37", yaml, nt_test_path("B"), opts) == 130);
+    CHECK(strstr(nt_test_out, "interrupted at step 37") != NULL);
+    CHECK(strstr(nt_test_out, "noether train --resume") != NULL);
+    CHECK(nt_test_exists(nt_test_path("B/checkpoint.ntc")));
+    char *sb = nt_test_read_text(nt_test_path("B/summary.json"));
     CHECK(sb && strstr(sb, "\"status\": \"interrupted\"") && num_in(sb, "\"steps\": ") == 37);
     free(sb);
     /* the interrupted state can be evaluated */
-    CHECK(run("eval '%s'", P("B")) == 0);
-    CHECK(strstr(g_out, "(step 37)") != NULL);
-    CHECK(run("train --resume '%s' %s", P("B"), opts) == 0);
-    CHECK(strstr(g_out, "finished after 120 steps") != NULL);
-    check_same_result(__LINE__, P("A"), P("B"));
+    CHECK(nt_test_noether("eval '%s'", nt_test_path("B")) == 0);
+    CHECK(strstr(nt_test_out, "(step 37)") != NULL);
+    CHECK(nt_test_noether("train --resume '%s' %s", nt_test_path("B"), opts) == 0);
+    CHECK(strstr(nt_test_out, "finished after 120 steps") != NULL);
+    check_same_result(__LINE__, nt_test_path("A"), nt_test_path("B"));
 
     /* C: inside the L-BFGS stage (Adam has 60 steps) */
-    CHECK(run("train '%s' --out '%s' %s --stop-after 83", yaml, P("C"), opts) == 130);
-    CHECK(strstr(g_out, "interrupted at step 83") != NULL && strstr(g_out, "--resume") != NULL);
-    CHECK(run("train --resume '%s' %s", P("C"), opts) == 0);
-    check_same_result(__LINE__, P("A"), P("C"));
+    CHECK(nt_test_noether("train '%s' --out '%s' %s --stop-after 83", yaml, nt_test_path("C"), opts) == 130);
+    CHECK(strstr(nt_test_out, "interrupted at step 83") != NULL && strstr(nt_test_out, "--resume") != NULL);
+    CHECK(nt_test_noether("train --resume '%s' %s", nt_test_path("C"), opts) == 0);
+    check_same_result(__LINE__, nt_test_path("A"), nt_test_path("C"));
 
     /* D: interrupted twice (Adam, then L-BFGS on the first resume) */
-    CHECK(run("train '%s' --out '%s' %s --stop-after 20", yaml, P("D"), opts) == 130);
-    CHECK(run("train --resume '%s' %s --stop-after 50", P("D"), opts) == 130);
-    CHECK(strstr(g_out, "interrupted at step 70") != NULL);
-    CHECK(run("train --resume '%s' %s", P("D"), opts) == 0);
-    check_same_result(__LINE__, P("A"), P("D"));
+    CHECK(nt_test_noether("train '%s' --out '%s' %s --stop-after 20", yaml, nt_test_path("D"), opts) == 130);
+    CHECK(nt_test_noether("train --resume '%s' %s --stop-after 50", nt_test_path("D"), opts) == 130);
+    CHECK(strstr(nt_test_out, "interrupted at step 70") != NULL);
+    CHECK(nt_test_noether("train --resume '%s' %s", nt_test_path("D"), opts) == 0);
+    check_same_result(__LINE__, nt_test_path("A"), nt_test_path("D"));
 
     /* command-line overrides are recorded and kept on resume */
-    CHECK(run("train '%s' --out '%s' %s --seed 5 --dtype float32", yaml, P("E1"), opts) == 0);
-    CHECK(run("train '%s' --out '%s' %s --seed 5 --dtype float32 --stop-after 70", yaml, P("E2"), opts) == 130);
-    CHECK(run("train --resume '%s' %s", P("E2"), opts) == 0);
-    CHECK(strstr(g_out, "float32") != NULL);
-    check_same_result(__LINE__, P("E1"), P("E2"));
-    char *se = nt_test_read_text(P("E2/summary.json")), *pe = nt_test_read_text(P("E2/problem.yaml"));
+    CHECK(nt_test_noether("train '%s' --out '%s' %s --seed 5 --dtype float32", yaml, nt_test_path("E1"), opts) == 0);
+    CHECK(nt_test_noether("train '%s' --out '%s' %s --seed 5 --dtype float32 --stop-after 70", yaml, nt_test_path("E2"), opts) == 130);
+    CHECK(nt_test_noether("train --resume '%s' %s", nt_test_path("E2"), opts) == 0);
+    CHECK(strstr(nt_test_out, "float32") != NULL);
+    check_same_result(__LINE__, nt_test_path("E1"), nt_test_path("E2"));
+    char *se = nt_test_read_text(nt_test_path("E2/summary.json")), *pe = nt_test_read_text(nt_test_path("E2/problem.yaml"));
     CHECK(se && strstr(se, "\"dtype\": \"float32\"") && strstr(se, "\"seed\": 5,"));
     CHECK(pe && !strncmp(pe, "# noether: command-line overrides", 33) && strstr(pe, "float32") && strstr(pe, "5"));
     free(se);
     free(pe);
     /* ... and they change the result */
     char a[64], b[64];
-    char *s1 = nt_test_read_text(P("A/summary.json")), *s2 = nt_test_read_text(P("E1/summary.json"));
+    char *s1 = nt_test_read_text(nt_test_path("A/summary.json")), *s2 = nt_test_read_text(nt_test_path("E1/summary.json"));
     num_after(s1, "\"final_loss\": ", a, sizeof a);
     num_after(s2, "\"final_loss\": ", b, sizeof b);
     CHECK(a[0] && b[0] && strcmp(a, b) != 0);
@@ -689,27 +636,8 @@ static void test_resume_determinism(void)
     free(s2);
 
     /* a finished run has nothing to resume */
-    CHECK(run("train --resume '%s' %s", P("A"), opts) != 0);
-    CHECK(strstr(g_out, "nothing to resume") != NULL);
-}
-
-/* Starts noether with argv (NULL-terminated), output to log; returns the pid. */
-static pid_t spawn(char *const argv[], const char *log)
-{
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
+    CHECK(nt_test_noether("train --resume '%s' %s", nt_test_path("A"), opts) != 0);
+    CHECK(strstr(nt_test_out, "nothing to resume") != NULL);
 }
 
 static void sleep_s(double s)
@@ -724,24 +652,24 @@ static void test_sigint(void)
      * (about 2500 steps/s in release, 1 thread) */
     int steps = g_quick ? 1500 : 15000;
     char yaml[1024], dir[1024];
-    snprintf(yaml, sizeof yaml, "%s", P("long.yaml"));
-    snprintf(dir, sizeof dir, "%s", P("S"));
+    snprintf(yaml, sizeof yaml, "%s", nt_test_path("long.yaml"));
+    snprintf(dir, sizeof dir, "%s", nt_test_path("S"));
     write_small(yaml, "", steps, 0, 100000);
-    char *argv[] = {(char *)bin(), "train", yaml, "--out", dir, "--threads", "1", "--progress", "lines", NULL};
-    pid_t pid = spawn(argv, P("S.log"));
+    char *argv[] = {(char *)nt_test_noether_bin(), "train", yaml, "--out", dir, "--threads", "1", "--progress", "lines", NULL};
+    pid_t pid = nt_test_spawn(argv, nt_test_path("S.log"));
     CHECK(pid > 0);
     if (pid <= 0) return;
     /* the first checkpoint (step 0) is written after the SIGINT handler is set */
     double t0 = nt_time_now();
     int status = 0, done = 0;
-    while (!nt_test_exists(P("S/checkpoint.ntc")) && nt_time_now() - t0 < 60) {
+    while (!nt_test_exists(nt_test_path("S/checkpoint.ntc")) && nt_time_now() - t0 < 60) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             done = 1;
             break;
         }
         sleep_s(0.02);
     }
-    CHECK(nt_test_exists(P("S/checkpoint.ntc")));
+    CHECK(nt_test_exists(nt_test_path("S/checkpoint.ntc")));
     if (!done) {
         sleep_s(1.0);
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -752,12 +680,12 @@ static void test_sigint(void)
         }
     }
     if (!done) waitpid(pid, &status, 0);
-    char *log = nt_test_read_text(P("S.log"));
+    char *log = nt_test_read_text(nt_test_path("S.log"));
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130);
     CHECK(log && strstr(log, "checkpoint saved. Resume with: noether train --resume") != NULL);
     CHECK(log && !strstr(log, "Sanitizer") && !strstr(log, "runtime error:"));
-    CHECK(nt_test_exists(P("S/checkpoint.ntc")));
-    char *sum = nt_test_read_text(P("S/summary.json"));
+    CHECK(nt_test_exists(nt_test_path("S/checkpoint.ntc")));
+    char *sum = nt_test_read_text(nt_test_path("S/summary.json"));
     double at = num_in(sum, "\"steps\": ");
     printf("  SIGINT after %.1f s, at step %g of %d\n", nt_time_now() - t0, at, steps);
     CHECK(sum && strstr(sum, "\"status\": \"interrupted\""));
@@ -768,11 +696,11 @@ static void test_sigint(void)
     /* the interrupted run's checkpoint is the interruption's */
     char want[64];
     snprintf(want, sizeof want, "(step %lld)", (long long)at);
-    CHECK(run("eval '%s'", dir) == 0);
-    CHECK(strstr(g_out, want) != NULL);
+    CHECK(nt_test_noether("eval '%s'", dir) == 0);
+    CHECK(strstr(nt_test_out, want) != NULL);
     /* resume to the end */
-    CHECK(run("train --resume '%s' --threads 1 --progress lines", dir) == 0);
-    sum = nt_test_read_text(P("S/summary.json"));
+    CHECK(nt_test_noether("train --resume '%s' --threads 1 --progress lines", dir) == 0);
+    sum = nt_test_read_text(nt_test_path("S/summary.json"));
     CHECK(sum && strstr(sum, "\"status\": \"finished\""));
     CHECK(num_in(sum, "\"steps\": ") == steps);
     free(sum);
@@ -785,46 +713,46 @@ static void test_divergence(void)
 {
     const char *opts = "--threads 1 --progress lines";
     /* NaN from the first evaluation: log of a negative number */
-    write_small(P("nan.yaml"), " + log(u - 10)", 60, 60, 7);
-    int rc = run("train '%s' --out '%s' %s", P("nan.yaml"), P("N"), opts);
+    write_small(nt_test_path("nan.yaml"), " + log(u - 10)", 60, 60, 7);
+    int rc = nt_test_noether("train '%s' --out '%s' %s", nt_test_path("nan.yaml"), nt_test_path("N"), opts);
     CHECK(rc != 0 && rc != 130 && rc != -1);
-    CHECK(strstr(g_out, "the loss became non-finite at step 1 (stage 1, adam)") != NULL);
-    CHECK(strstr(g_out, "last good checkpoint (step 0)") != NULL);
-    CHECK(nt_test_exists(P("N/checkpoint.ntc")));
-    CHECK(nt_test_exists(P("N/problem.yaml")));
-    CHECK(!strstr(g_out, "finished"));
+    CHECK(strstr(nt_test_out, "the loss became non-finite at step 1 (stage 1, adam)") != NULL);
+    CHECK(strstr(nt_test_out, "last good checkpoint (step 0)") != NULL);
+    CHECK(nt_test_exists(nt_test_path("N/checkpoint.ntc")));
+    CHECK(nt_test_exists(nt_test_path("N/problem.yaml")));
+    CHECK(!strstr(nt_test_out, "finished"));
     /* the step-0 checkpoint loads: eval and predict work on it */
-    CHECK(run("eval '%s'", P("N")) == 0);
-    CHECK(strstr(g_out, "small (step 0)") != NULL);
-    double e = num_in(g_out, "relative L2 error of u: ");
+    CHECK(nt_test_noether("eval '%s'", nt_test_path("N")) == 0);
+    CHECK(strstr(nt_test_out, "small (step 0)") != NULL);
+    double e = num_in(nt_test_out, "relative L2 error of u: ");
     CHECK(e > 0.5 && e < 2);
-    nt_test_write_text(P("pts.csv"), "x,t\n0.3,0.2\n-0.7,0.9\n");
-    CHECK(run("predict '%s' --points '%s'", P("N"), P("pts.csv")) == 0);
+    nt_test_write_text(nt_test_path("pts.csv"), "x,t\n0.3,0.2\n-0.7,0.9\n");
+    CHECK(nt_test_noether("predict '%s' --points '%s'", nt_test_path("N"), nt_test_path("pts.csv")) == 0);
     /* "x,t,u\n<x>,<t>,<u>\n...": the third value of the second line */
-    const char *l2 = strchr(g_out, '\n');
+    const char *l2 = strchr(nt_test_out, '\n');
     const char *c1 = l2 ? strchr(l2, ',') : NULL, *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
     double u = c2 ? strtod(c2 + 1, NULL) : NAN;
-    CHECK(!strncmp(g_out, "x,t,u\n", 6) && count_lines(g_out) == 3);
+    CHECK(!strncmp(nt_test_out, "x,t,u\n", 6) && nt_test_count_lines(nt_test_out) == 3);
     CHECK(isfinite(u) && u != 0);
 
     /* NaN after some training: log(0.3 - u) is defined until u reaches 0.3 (it does,
      * u(x, 0) = -sin(pi x) reaches 1); the kept checkpoint is the last one before */
-    write_small(P("late.yaml"), " + 0*log(0.3 - u)", 60, 60, 7);
-    rc = run("train '%s' --out '%s' %s", P("late.yaml"), P("L"), opts);
+    write_small(nt_test_path("late.yaml"), " + 0*log(0.3 - u)", 60, 60, 7);
+    rc = nt_test_noether("train '%s' --out '%s' %s", nt_test_path("late.yaml"), nt_test_path("L"), opts);
     CHECK(rc != 0 && rc != 130 && rc != -1);
-    CHECK(strstr(g_out, "non-finite") != NULL);
-    double k = num_in(g_out, "last good checkpoint (step ");
-    printf("  divergence: %s", strstr(g_out, "noether: the loss") ? strstr(g_out, "noether: the loss") : g_out);
+    CHECK(strstr(nt_test_out, "non-finite") != NULL);
+    double k = num_in(nt_test_out, "last good checkpoint (step ");
+    printf("  divergence: %s", strstr(nt_test_out, "noether: the loss") ? strstr(nt_test_out, "noether: the loss") : nt_test_out);
     CHECK(k > 0 && fmod(k, 7) == 0);
     char want[64];
     snprintf(want, sizeof want, "small (step %lld)", (long long)k);
-    CHECK(run("eval '%s'", P("L")) == 0);
-    CHECK(strstr(g_out, want) != NULL);
-    e = num_in(g_out, "relative L2 error of u: ");
+    CHECK(nt_test_noether("eval '%s'", nt_test_path("L")) == 0);
+    CHECK(strstr(nt_test_out, want) != NULL);
+    e = num_in(nt_test_out, "relative L2 error of u: ");
     CHECK(isfinite(e) && e < 2);
     /* the history ends before the divergence */
-    char *hist = nt_test_read_text(P("L/history.csv"));
-    CHECK(hist && count_lines(hist) >= 2 && !strstr(hist, "nan"));
+    char *hist = nt_test_read_text(nt_test_path("L/history.csv"));
+    CHECK(hist && nt_test_count_lines(hist) >= 2 && !strstr(hist, "nan"));
     free(hist);
 }
 
@@ -832,22 +760,22 @@ static void test_divergence(void)
  * (the checkpoint stays as it was) unless --overwrite is given. */
 static void test_no_overwrite(void)
 {
-    nt_test_write_text(P("tiny.yaml"),
+    nt_test_write_text(nt_test_path("tiny.yaml"),
                "domain: {x: [0, 1]}\nfields: [u]\npde: \"u_xx + 1\"\n"
                "conditions: [{where: boundary, u: 0, points: 2}]\nmodel: {width: 4, depth: 1}\n"
                "train: {points: 16, stages: [{optimizer: adam, steps: 3}]}\n");
-    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("tiny.yaml"), P("T")) == 0);
+    CHECK(nt_test_noether("train '%s' --out '%s' --threads 1 --progress lines", nt_test_path("tiny.yaml"), nt_test_path("T")) == 0);
     char ck[1024];
-    snprintf(ck, sizeof ck, "%s/checkpoint.ntc", P("T"));
+    snprintf(ck, sizeof ck, "%s/checkpoint.ntc", nt_test_path("T"));
     char *before = nt_test_read_text(ck);
     sleep(1); /* a rewrite would change the step-0 timings in the history */
-    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("tiny.yaml"), P("T")) == 1);
-    CHECK(strstr(g_out, "already holds a run") != NULL);
+    CHECK(nt_test_noether("train '%s' --out '%s' --threads 1 --progress lines", nt_test_path("tiny.yaml"), nt_test_path("T")) == 1);
+    CHECK(strstr(nt_test_out, "already holds a run") != NULL);
     char *after = nt_test_read_text(ck);
     struct stat sb;
     CHECK(stat(ck, &sb) == 0 && sb.st_size > 16);
     CHECK(before && after && !memcmp(before, after, (size_t)sb.st_size));
-    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines --overwrite", P("tiny.yaml"), P("T")) == 0);
+    CHECK(nt_test_noether("train '%s' --out '%s' --threads 1 --progress lines --overwrite", nt_test_path("tiny.yaml"), nt_test_path("T")) == 0);
     free(before);
     free(after);
 }
@@ -856,14 +784,14 @@ static void test_no_overwrite(void)
  * end on a logged step (Adam 7 steps, L-BFGS 5, a history row every 100). */
 static void test_step_counts(void)
 {
-    nt_test_write_text(P("count.yaml"),
+    nt_test_write_text(nt_test_path("count.yaml"),
                "domain: {x: [0, 1]}\nfields: [u]\npde: \"u_xx + 1\"\n"
                "conditions: [{where: boundary, u: 0, points: 2}]\nmodel: {width: 4, depth: 1}\n"
                "train: {points: 16, log_every: 100, eval_every: 100,\n"
                "        stages: [{optimizer: adam, steps: 7}, {optimizer: lbfgs, steps: 5}]}\n");
-    CHECK(run("train '%s' --out '%s' --threads 1 --progress lines", P("count.yaml"), P("CNT")) == 0);
+    CHECK(nt_test_noether("train '%s' --out '%s' --threads 1 --progress lines", nt_test_path("count.yaml"), nt_test_path("CNT")) == 0);
     char path[1024], a[64], l[64], t[64];
-    snprintf(path, sizeof path, "%s/summary.json", P("CNT"));
+    snprintf(path, sizeof path, "%s/summary.json", nt_test_path("CNT"));
     char *js = nt_test_read_text(path);
     num_after(js, "\"adam_steps\": ", a, sizeof a);
     num_after(js, "\"lbfgs_iterations\": ", l, sizeof l);
@@ -877,15 +805,11 @@ static void test_step_counts(void)
 int main(void)
 {
     g_quick = nt_test_quick();
-    if (access(bin(), X_OK) != 0) {
-        printf("cannot run %s (build it with make, or set NT_NOETHER)\n", bin());
+    if (access(nt_test_noether_bin(), X_OK) != 0) {
+        printf("cannot run %s (build it with make, or set NT_NOETHER)\n", nt_test_noether_bin());
         return 1;
     }
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/nt_test_train_cli_XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        fprintf(stderr, "cannot create a temporary folder\n");
-        return 1;
-    }
+    if (!nt_test_tmp_init("nt_test_train_cli")) return 1;
     RUN(test_usage);
     RUN(test_bad_problems);
     RUN(test_train_burgers);
@@ -896,12 +820,6 @@ int main(void)
     RUN(test_divergence);
     RUN(test_no_overwrite);
     RUN(test_step_counts);
-    if (nt_test_failed == 0) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-        if (system(cmd) != 0) printf("could not remove %s\n", g_tmp);
-    } else {
-        printf("run folders kept in %s\n", g_tmp);
-    }
+    nt_test_tmp_cleanup();
     return nt_test_finish();
 }
