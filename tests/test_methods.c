@@ -559,7 +559,7 @@ static void causal_train_case(const char *name, const char *method, double bound
     if (strstr(method, "causal_r3")) {
         double gate = h ? hist_last(h, "gate") : NAN;
         printf("    %s: rel L2 %.3e after %d Adam steps, gate -0.5 -> %.3f\n", name, err, steps, gate);
-        CHECK(gate > -0.5 + 0.05 * steps * 1e-3); /* it moved: at least 5 %% of the largest possible step */
+        CHECK(gate > 0.5); /* it moved past the middle of the interval */
     } else {
         double eps = h ? hist_last(h, "causal_eps") : NAN;
         printf("    %s: rel L2 %.3e after %d Adam steps, epsilon 0.1 -> %g\n", name, err, steps, eps);
@@ -572,7 +572,12 @@ static void causal_train_case(const char *name, const char *method, double bound
 static void test_causal_trains(void)
 {
     causal_train_case("ct", "  resample_every: 100\n  causal: {slices: 16, epsilon: [0.1, 1, 10], tol: 0.99}\n", 0.05);
-    causal_train_case("cr3", "  adaptive: {method: causal_r3, every: 100, eta: 0.002}\n", 0.05);
+    /* the gate can open (γ > 1.46) within the steps: η = 0.002 for 1500; for 300, η = 0.01 and
+     * ε = 2 (it moves while the residuals are still large) */
+    causal_train_case("cr3",
+                      nt_test_quick() ? "  adaptive: {method: causal_r3, every: 100, eta: 0.01, epsilon: 2}\n"
+                                      : "  adaptive: {method: causal_r3, every: 100, eta: 0.002}\n",
+                      0.05);
 }
 
 /* Each optimizer trains a 2D Poisson problem (MultiAdam needs a problem whose
