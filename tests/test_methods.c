@@ -22,6 +22,7 @@
 #include "harness.h"
 #include "pinn/pinn.h"
 #include "pinn/run.h"
+#include "io/ckpt.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -569,6 +570,45 @@ static void causal_train_case(const char *name, const char *method, double bound
     free(h);
 }
 
+/* An L-BFGS stage with resample_every redraws its points at its start and every K
+ * iterations (read back from the checkpoints); without it the points stay. */
+static const double *ckpt_points(nt_ckpt *c, const char *dir, size_t *bytes)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/checkpoint.ntc", dir);
+    CHECK_OK(nt_ckpt_read(c, path));
+    return nt_ckpt_find(c, "x_res", bytes);
+}
+
+static void test_lbfgs_redraw(void)
+{
+    static const char *stage[3] = {"{optimizer: lbfgs, steps: 2}", "{optimizer: lbfgs, steps: 2, resample_every: 3}",
+                                   "{optimizer: lbfgs, steps: 4, resample_every: 3}"};
+    char yaml[600], dir[3][600], text[4096];
+    nt_ckpt c[3];
+    const double *x[3];
+    size_t nb[3];
+    for (int k = 0; k < 3; k++) {
+        snprintf(yaml, sizeof yaml, "%s/redraw%d.yaml", g_tmp, k);
+        snprintf(dir[k], sizeof dir[k], "%s/redraw%d", g_tmp, k);
+        snprintf(text, sizeof text, "%strain:\n  seed: 8\n  points: 64\n  stages: [{optimizer: adam, steps: 5}, %s]\n",
+                 K_HEAD, stage[k]);
+        nt_test_write_text(yaml, text);
+        double err = nt_test_train(__FILE__, __LINE__, yaml, dir[k]);
+        CHECK(isfinite(err));
+        memset(&c[k], 0, sizeof c[k]);
+        x[k] = ckpt_points(&c[k], dir[k], &nb[k]);
+    }
+    if (x[0] && x[1] && x[2] && nb[0] == 64 * 2 * sizeof(double) && nb[1] == nb[0] && nb[2] == nb[0]) {
+        CHECK(memcmp(x[0], x[1], nb[0]) != 0); /* redrawn at the stage's start */
+        CHECK(memcmp(x[1], x[2], nb[0]) != 0); /* and again at iteration 3 */
+        for (size_t i = 0; i < nb[0] / sizeof(double); i++) CHECK(x[2][i] >= 0 && x[2][i] <= 2);
+    } else {
+        nt_test_fail(__FILE__, __LINE__, "checkpoint points missing or of the wrong size");
+    }
+    for (int k = 0; k < 3; k++) nt_ckpt_free(&c[k]);
+}
+
 static void test_causal_trains(void)
 {
     causal_train_case("ct", "  resample_every: 100\n  causal: {slices: 16, epsilon: [0.1, 1, 10], tol: 0.99}\n", 0.05);
@@ -619,6 +659,7 @@ int main(void)
     RUN(test_pirate_init);
     RUN(test_yaml);
     RUN(test_resume);
+    RUN(test_lbfgs_redraw);
     RUN(test_causal_trains);
     RUN(test_optimizers_train);
     nt_test_tmp_cleanup();
