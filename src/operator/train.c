@@ -14,6 +14,7 @@
 
 #include "core/internal.h"
 #include "io/ckpt.h"
+#include "io/files.h"
 #include "io/npy.h"
 #include "io/plot.h"
 #include "io/yaml.h"
@@ -1121,67 +1122,7 @@ static void run_free(oprun *r)
     memset(r, 0, sizeof *r);
 }
 
-static int mkdir_p(const char *path)
-{
-    char buf[NT_OP_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-    struct stat sb;
-    return stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
-}
-
 static void join(char *out, size_t cap, const char *dir, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
-
-static FILE *tmp_open(const char *path, char *tmp, size_t cap)
-{
-    snprintf(tmp, cap, "%s.tmp", path);
-    return fopen(tmp, "w");
-}
-
-static int tmp_commit(FILE *f, const char *tmp, const char *path)
-{
-    int ok = !ferror(f);
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static void fmt_hms(char *out, size_t cap, double s)
-{
-    if (!(s >= 0) || s > 1e7) {
-        snprintf(out, cap, "--:--");
-        return;
-    }
-    long v = (long)(s + 0.5);
-    if (v >= 3600) snprintf(out, cap, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
-    else snprintf(out, cap, "%ld:%02ld", v / 60, v % 60);
-}
-
-static void json_num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.17g", v);
-    else fprintf(f, "null");
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 32) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 /* ---- history ---- */
 
@@ -1207,7 +1148,7 @@ static int write_history(oprun *r)
 {
     char path[NT_OP_PATH + 32], tmp[NT_OP_PATH + 40];
     join(path, sizeof path, r->dir, "history.csv");
-    FILE *f = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = nt_tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     fprintf(f, "epoch,train_rel_l2,test_rel_l2,lr,time_s\n");
     for (int64_t i = 0; i < r->hist_rows; i++) {
@@ -1219,7 +1160,7 @@ static int write_history(oprun *r)
         }
         fputc('\n', f);
     }
-    return tmp_commit(f, tmp, path);
+    return nt_tmp_commit(f, tmp, path);
 }
 
 /* ---- checkpoints ---- */
@@ -1430,7 +1371,7 @@ static void show_progress(oprun *r, double loss, int final_line)
     double rate = dt > 0 ? (double)r->steps_sess / dt : 0;
     int64_t left = (p->epochs - r->meta.epoch) * nb - r->meta.step_in_epoch;
     char eta[32], test[64] = "";
-    fmt_hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
+    nt_fmt_hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
     if (isfinite(r->last_test)) snprintf(test, sizeof test, "  test %.3e", r->last_test);
     int w = 20;
     int fill = (int)((double)w * (double)r->meta.step_in_epoch / (double)nb);
@@ -1453,7 +1394,7 @@ static void log_epoch(oprun *r, double test_now)
     double rate = dt > 0 ? (double)r->steps_sess / dt : 0;
     int64_t left = (p->epochs - r->meta.epoch) * nb - r->meta.step_in_epoch;
     char eta[32], test[64] = "";
-    fmt_hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
+    nt_fmt_hms(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
     if (isfinite(test_now)) snprintf(test, sizeof test, "  test rel L2 %.4e", test_now);
     char phys[96] = "";
     if (p->physics) snprintf(phys, sizeof phys, " (last batch: data %.3e, pde %.3e, ic %.3e)", r->step_data, r->step_pde, r->step_ic);
@@ -1855,10 +1796,10 @@ static int write_summary(oprun *r, const char *status, double wall_s)
     const op_data *d = &r->data;
     char path[NT_OP_PATH + 32], tmp[NT_OP_PATH + 40];
     join(path, sizeof path, r->dir, "summary.json");
-    FILE *f = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = nt_tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     fprintf(f, "{\n  \"problem\": ");
-    json_str(f, p->name);
+    nt_json_str(f, p->name);
     fprintf(f, ",\n  \"kind\": \"operator\",\n  \"status\": \"%s\",\n  \"noether_version\": \"%s\",\n", status, NT_VERSION_STRING);
     fprintf(f, "  \"dtype\": \"%s\",\n  \"threads\": %d,\n  \"seed\": %llu,\n", nt_dtype_name(p->dtype), nt_threads_get(),
             (unsigned long long)p->seed);
@@ -1876,58 +1817,58 @@ static int write_summary(oprun *r, const char *status, double wall_s)
                 nt_act_name(c->act), (long long)r->m.params.n);
     }
     fprintf(f, "  \"data\": {\"dir\": ");
-    json_str(f, p->data_dir);
+    nt_json_str(f, p->data_dir);
     fprintf(f, ", \"samples\": %lld, \"resolution\": %lld, \"train\": %lld, \"test\": %lld, \"test_first_index\": %lld, "
                "\"subsample\": %d, \"train_resolution\": %lld, \"normalize\": %s, \"generated_seconds\": ",
             (long long)d->N, (long long)d->res, (long long)p->n_train, (long long)p->n_test, (long long)d->test0, p->subsample,
             (long long)d->s, p->normalize ? "true" : "false");
-    json_num(f, d->gen_s > 0 ? d->gen_s : NAN);
+    nt_json_num(f, d->gen_s > 0 ? d->gen_s : NAN);
     fprintf(f, "},\n  \"epochs\": %lld,\n  \"epochs_planned\": %lld,\n  \"steps\": %lld,\n  \"batch\": %lld,\n",
             (long long)r->meta.epoch, (long long)p->epochs, (long long)r->meta.global_step, (long long)p->batch);
     fprintf(f, "  \"train_seconds\": ");
-    json_num(f, r->meta.train_s);
+    nt_json_num(f, r->meta.train_s);
     fprintf(f, ",\n  \"seconds_per_epoch\": ");
-    json_num(f, r->meta.epoch > 0 ? r->meta.train_s / (double)r->meta.epoch : NAN);
+    nt_json_num(f, r->meta.epoch > 0 ? r->meta.train_s / (double)r->meta.epoch : NAN);
     fprintf(f, ",\n  \"wall_seconds\": ");
-    json_num(f, wall_s);
+    nt_json_num(f, wall_s);
     fprintf(f, ",\n  \"train_rel_l2\": ");
-    json_num(f, r->last_train);
+    nt_json_num(f, r->last_train);
     fprintf(f, ",\n  \"test_rel_l2\": ");
-    json_num(f, r->test_err);
+    nt_json_num(f, r->test_err);
     fprintf(f, ",\n  \"test_resolution\": %lld,\n  \"zero_shot\": ", (long long)d->s);
     if (isfinite(r->full_err)) {
         fprintf(f, "{\"resolution\": %lld, \"rel_l2\": ", (long long)d->res);
-        json_num(f, r->full_err);
+        nt_json_num(f, r->full_err);
         fprintf(f, "}");
     } else {
         fprintf(f, "null");
     }
     fprintf(f, ",\n  \"baseline_mean_rel_l2\": ");
-    json_num(f, r->base_err);
+    nt_json_num(f, r->base_err);
     if (d->nt) {
         fprintf(f, ",\n  \"space_time\": {\"times\": %lld, \"t_end\": ", (long long)d->nt);
-        json_num(f, d->t_end);
+        nt_json_num(f, d->t_end);
         fprintf(f, ", \"nu\": ");
-        json_num(f, d->nu);
+        nt_json_num(f, d->nu);
         fprintf(f, "}");
     }
     if (p->physics) {
         fprintf(f, ",\n  \"physics\": {\"weight\": ");
-        json_num(f, p->phys_w);
+        nt_json_num(f, p->phys_w);
         fprintf(f, ", \"ic_weight\": ");
-        json_num(f, p->phys_ic_w);
+        nt_json_num(f, p->phys_ic_w);
         fprintf(f, ", \"data_weight\": ");
-        json_num(f, p->phys_data_w);
+        nt_json_num(f, p->phys_data_w);
         fprintf(f, ", \"nu\": ");
-        json_num(f, d->nu);
+        nt_json_num(f, d->nu);
         fprintf(f, ", \"test_pde_mse_initial\": ");
-        json_num(f, r->pde0);
+        nt_json_num(f, r->pde0);
         fprintf(f, ", \"test_pde_mse\": ");
-        json_num(f, r->pde_end);
+        nt_json_num(f, r->pde_end);
         fprintf(f, ", \"test_ic_mse\": ");
-        json_num(f, r->ic_end);
+        nt_json_num(f, r->ic_end);
         fprintf(f, ", \"truth_pde_mse\": ");
-        json_num(f, r->pde_truth);
+        nt_json_num(f, r->pde_truth);
         fprintf(f, "}");
     }
     fprintf(f, ",\n  \"speed\": [");
@@ -1935,29 +1876,29 @@ static int write_summary(oprun *r, const char *status, double wall_s)
         const speed_row *w = &r->speed[k];
         fprintf(f, "%s\n    {\"resolution\": %lld, \"instances\": %lld, \"threads\": %d, \"model_1_s\": ", k ? "," : "",
                 (long long)w->s, (long long)w->n, nt_threads_get());
-        json_num(f, w->model_1);
+        nt_json_num(f, w->model_1);
         fprintf(f, ", \"model_batch_s\": ");
-        json_num(f, w->model_n);
+        nt_json_num(f, w->model_n);
         fprintf(f, ", \"solver_1_s\": ");
-        json_num(f, w->solver_1);
+        nt_json_num(f, w->solver_1);
         fprintf(f, ", \"solver_batch_s\": ");
-        json_num(f, w->solver_n);
+        nt_json_num(f, w->solver_n);
         fprintf(f, ", \"speedup_1\": ");
-        json_num(f, w->solver_1 / w->model_1);
+        nt_json_num(f, w->solver_1 / w->model_1);
         fprintf(f, ", \"speedup_batch\": ");
-        json_num(f, w->solver_n / w->model_n);
+        nt_json_num(f, w->solver_n / w->model_n);
         fprintf(f, ", \"solver\": ");
-        json_str(f, w->solver);
+        nt_json_str(f, w->solver);
         fprintf(f, ", \"solver_rel_l2\": ");
-        json_num(f, w->solver_err);
+        nt_json_num(f, w->solver_err);
         fprintf(f, ", \"solver_input_rel_diff\": ");
-        json_num(f, w->input_diff);
+        nt_json_num(f, w->input_diff);
         fprintf(f, ", \"note\": ");
-        json_str(f, w->note);
+        nt_json_str(f, w->note);
         fprintf(f, "}");
     }
     fprintf(f, "%s]\n}\n", r->n_speed ? "\n  " : "");
-    return tmp_commit(f, tmp, path);
+    return nt_tmp_commit(f, tmp, path);
 }
 
 static void print_speed(const speed_row *w)
@@ -2010,7 +1951,7 @@ static int write_problem_copy(oprun *r, const nt_run_opts *o)
     }
     join(ppath, sizeof ppath, r->dir, "problem.yaml");
     char tmp[NT_OP_PATH + 40];
-    FILE *f = tmp_open(ppath, tmp, sizeof tmp);
+    FILE *f = nt_tmp_open(ppath, tmp, sizeof tmp);
     int rc = -1;
     if (f) {
         if (o->seed >= 0 || o->dtype >= 0) {
@@ -2020,7 +1961,7 @@ static int write_problem_copy(oprun *r, const nt_run_opts *o)
             fputc('\n', f);
         }
         fputs(text, f);
-        rc = tmp_commit(f, tmp, ppath);
+        rc = nt_tmp_commit(f, tmp, ppath);
     }
     if (rc) fprintf(stderr, "noether: cannot write '%s': %s\n", ppath, strerror(errno));
     free(text);
@@ -2100,7 +2041,7 @@ int nt_op_train(const nt_run_opts *o)
             goto out;
         }
         if (p->normalize) set_normalizer(r);
-        if (mkdir_p(r->dir)) {
+        if (nt_mkdir_p(r->dir)) {
             fprintf(stderr, "noether: cannot create the run folder '%s': %s\n", r->dir, strerror(errno));
             goto out;
         }

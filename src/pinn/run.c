@@ -15,6 +15,7 @@
 #include "pinn/run.h"
 #include "core/internal.h"
 #include "io/ckpt.h"
+#include "io/files.h"
 #include "io/plot.h"
 #include "optim/optim_ext.h"
 #include "pinn/pinn.h"
@@ -91,73 +92,22 @@ typedef struct run {
 /* ------------------------------------------------------------------------------ */
 /* Small helpers                                                                    */
 
-static int mkdir_p(const char *path)
-{
-    char buf[NT_PROB_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-    struct stat sb;
-    return stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
-}
-
 static void join(char *out, size_t cap, const char *dir, const char *name)
 {
     snprintf(out, cap, "%s/%s", dir, name);
-}
-
-/* Atomic text output: write to "<path>.tmp", then tmp_commit renames it over path
- * (or removes it when anything failed). */
-static FILE *tmp_open(const char *path, char *tmp, size_t cap)
-{
-    snprintf(tmp, cap, "%s.tmp", path);
-    return fopen(tmp, "w");
-}
-
-static int tmp_commit(FILE *f, const char *tmp, const char *path)
-{
-    int ok = !ferror(f);
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path)) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 /* Writes text to path atomically. */
 static int write_text(const char *path, const char *text)
 {
     char tmp[NT_PROB_PATH + 8];
-    FILE *f = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = nt_tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     fputs(text, f);
-    return tmp_commit(f, tmp, path);
-}
-
-static void json_num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.17g", v);
-    else fprintf(f, "null");
+    return nt_tmp_commit(f, tmp, path);
 }
 
 static double elapsed(double t0) { return nt_time_now() - t0; }
-
-static void fmt_hms(char *out, size_t cap, double s)
-{
-    if (!(s >= 0) || s > 1e7) {
-        snprintf(out, cap, "--:--");
-        return;
-    }
-    long v = (long)(s + 0.5);
-    if (v >= 3600) snprintf(out, cap, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
-    else snprintf(out, cap, "%ld:%02ld", v / 60, v % 60);
-}
 
 /* ------------------------------------------------------------------------------ */
 /* History                                                                          */
@@ -219,7 +169,7 @@ static int write_history(run *r)
 {
     char path[NT_PROB_PATH + 32], tmp[NT_PROB_PATH + 40];
     join(path, sizeof path, r->dir, "history.csv");
-    FILE *f = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = nt_tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     const nt_problem *p = &r->prob;
     fprintf(f, "step,stage,optimizer,loss");
@@ -244,7 +194,7 @@ static int write_history(run *r)
         }
         fputc('\n', f);
     }
-    return tmp_commit(f, tmp, path);
+    return nt_tmp_commit(f, tmp, path);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -680,7 +630,7 @@ static int write_predictions(run *r)
     if (!m->n_ref) return 0;
     char path[NT_PROB_PATH + 32], tmp[NT_PROB_PATH + 40];
     join(path, sizeof path, r->dir, "predictions.csv");
-    FILE *f = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = nt_tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     for (int v = 0; v < D; v++) fprintf(f, "%s%s", v ? "," : "", p->env.vars[v]);
     for (int k = 0; k < F; k++) fprintf(f, ",%s", p->env.fields[k]);
@@ -694,7 +644,7 @@ static int write_predictions(run *r)
             if (m->ref_has[k]) fprintf(f, ",%.17g,%.17g", m->ref_u[i * F + k], fabs(m->ref_pred[i * F + k] - m->ref_u[i * F + k]));
         fputc('\n', f);
     }
-    return tmp_commit(f, tmp, path);
+    return nt_tmp_commit(f, tmp, path);
 }
 
 static const char *ref_desc(const nt_problem *p, char *buf, size_t cap)
@@ -713,17 +663,6 @@ static const char *ref_desc(const nt_problem *p, char *buf, size_t cap)
     default: snprintf(buf, cap, "none"); break;
     }
     return buf;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 32) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
 }
 
 static const char *net_name(int type)
@@ -772,7 +711,7 @@ static int write_summary(run *r, const char *status, const double *errs, double 
     nt_pinn *m = &r->m;
     char path[NT_PROB_PATH + 32], tmp[NT_PROB_PATH + 40], buf[NT_PROB_PATH + 64];
     join(path, sizeof path, r->dir, "summary.json");
-    FILE *f = tmp_open(path, tmp, sizeof tmp);
+    FILE *f = nt_tmp_open(path, tmp, sizeof tmp);
     if (!f) return -1;
     int64_t adam = 0, lbfgs = 0;
     for (int k = 0; k < p->n_stages; k++) {
@@ -780,7 +719,7 @@ static int write_summary(run *r, const char *status, const double *errs, double 
         else lbfgs += r->meta.stage_steps[k];
     }
     fprintf(f, "{\n  \"problem\": ");
-    json_str(f, p->name);
+    nt_json_str(f, p->name);
     fprintf(f, ",\n  \"status\": \"%s\",\n  \"noether_version\": \"%s\",\n", status, NT_VERSION_STRING);
     fprintf(f, "  \"dtype\": \"%s\",\n  \"threads\": %d,\n  \"seed\": %llu,\n", nt_dtype_name(p->dtype), nt_threads_get(),
             (unsigned long long)p->seed);
@@ -792,55 +731,55 @@ static int write_summary(run *r, const char *status, const double *errs, double 
         char md[512];
         methods_desc(p, md, sizeof md);
         fprintf(f, "  \"methods\": ");
-        json_str(f, md);
+        nt_json_str(f, md);
         fprintf(f, ",\n");
     }
     fprintf(f, "  \"steps\": %lld,\n  \"adam_steps\": %lld,\n  \"lbfgs_iterations\": %lld,\n  \"loss_evaluations\": %lld,\n",
             (long long)r->meta.global_step, (long long)adam, (long long)lbfgs, (long long)r->meta.n_evals);
     fprintf(f, "  \"train_seconds\": ");
-    json_num(f, r->meta.train_s);
+    nt_json_num(f, r->meta.train_s);
     fprintf(f, ",\n  \"wall_seconds\": ");
-    json_num(f, wall_s);
+    nt_json_num(f, wall_s);
     fprintf(f, ",\n  \"note\": ");
-    json_str(f, r->stop_note);
+    nt_json_str(f, r->stop_note);
     fprintf(f, ",\n  \"time_to_rel_l2_1e-3_seconds\": ");
-    json_num(f, r->meta.time_to_1e3);
+    nt_json_num(f, r->meta.time_to_1e3);
     double loss = 0;
     for (int k = 0; k < m->n_terms; k++) loss += m->term_weight[k] * m->term[k];
     fprintf(f, ",\n  \"final_loss\": ");
-    json_num(f, loss);
+    nt_json_num(f, loss);
     fprintf(f, ",\n  \"loss_terms\": {");
     for (int k = 0; k < m->n_terms; k++) {
         fprintf(f, "%s", k ? ", " : "");
-        json_str(f, m->term_name[k]);
+        nt_json_str(f, m->term_name[k]);
         fprintf(f, ": ");
-        json_num(f, m->term[k]);
+        nt_json_num(f, m->term[k]);
     }
     fprintf(f, "},\n  \"reference\": ");
-    json_str(f, ref_desc(p, buf, sizeof buf));
+    nt_json_str(f, ref_desc(p, buf, sizeof buf));
     fprintf(f, ",\n  \"rel_l2\": {");
     int first = 1;
     for (int k = 0; k < p->env.n_fields; k++) {
         if (!m->ref_has[k]) continue;
         fprintf(f, "%s\"%s\": ", first ? "" : ", ", p->env.fields[k]);
-        json_num(f, errs[k]);
+        nt_json_num(f, errs[k]);
         first = 0;
     }
     fprintf(f, "},\n  \"unknowns\": {");
     for (int k = 0; k < p->env.n_unknowns; k++) {
         double v = nt_pinn_unknown(m, k), tv = p->unknown_true[k];
         fprintf(f, "%s\"%s\": {\"value\": ", k ? ", " : "", p->env.unknowns[k]);
-        json_num(f, v);
+        nt_json_num(f, v);
         fprintf(f, ", \"init\": ");
-        json_num(f, p->unknown_init[k]);
+        nt_json_num(f, p->unknown_init[k]);
         fprintf(f, ", \"exact\": ");
-        json_num(f, tv);
+        nt_json_num(f, tv);
         fprintf(f, ", \"rel_error\": ");
-        json_num(f, isfinite(tv) ? fabs(v - tv) / fabs(tv) : NAN);
+        nt_json_num(f, isfinite(tv) ? fabs(v - tv) / fabs(tv) : NAN);
         fprintf(f, "}");
     }
     fprintf(f, "}\n}\n");
-    return tmp_commit(f, tmp, path);
+    return nt_tmp_commit(f, tmp, path);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -985,7 +924,7 @@ static void show_progress(run *r, double loss, int final_line)
     int64_t done = r->meta.step_in_stage - r->s_stage0;
     double rate = dt > 0 ? (double)done / dt : 0;
     char eta[32], terms[256];
-    fmt_hms(eta, sizeof eta, rate > 0 ? (double)(s->steps - r->meta.step_in_stage) / rate : -1);
+    nt_fmt_hms(eta, sizeof eta, rate > 0 ? (double)(s->steps - r->meta.step_in_stage) / rate : -1);
     size_t len = 0;
     terms[0] = 0;
     for (int k = 0; k < r->m.n_terms && len + 40 < sizeof terms; k++)
@@ -1078,7 +1017,7 @@ int nt_run_train(const nt_run_opts *o)
                 snprintf(r->dir, sizeof r->dir, "runs/%s-%d", r->prob.name, k);
             }
         }
-        if (mkdir_p(r->dir)) {
+        if (nt_mkdir_p(r->dir)) {
             fprintf(stderr, "noether: cannot create the run folder '%s': %s\n", r->dir, strerror(errno));
             goto out;
         }
@@ -1358,7 +1297,7 @@ int nt_run_predict(const char *dir, const char *in_csv, const char *out_csv)
     FILE *f = stdout;
     char tmp[NT_PROB_PATH + 8];
     if (out_csv) {
-        if (!(f = tmp_open(out_csv, tmp, sizeof tmp))) {
+        if (!(f = nt_tmp_open(out_csv, tmp, sizeof tmp))) {
             fprintf(stderr, "noether: cannot write '%s': %s\n", out_csv, strerror(errno));
             goto out;
         }
@@ -1372,7 +1311,7 @@ int nt_run_predict(const char *dir, const char *in_csv, const char *out_csv)
         fputc('\n', f);
     }
     if (out_csv) {
-        if (tmp_commit(f, tmp, out_csv)) {
+        if (nt_tmp_commit(f, tmp, out_csv)) {
             fprintf(stderr, "noether: cannot write '%s': %s\n", out_csv, strerror(errno));
             goto out;
         }
