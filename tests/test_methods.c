@@ -434,6 +434,11 @@ static void test_yaml(void)
     expect_error(__LINE__, "train:\n  adaptive: {method: rand}\n", "11:22", "unknown adaptive sampling 'rand' (rad, r3, rar, causal_r3)");
     expect_error(__LINE__, "train:\n  adaptive: {method: r3, alpha: 2}\n", "11:33", "'alpha' does not apply to adaptive sampling 'r3'");
     expect_error(__LINE__, "train:\n  adaptive: {method: causal_r3, eta: 0}\n", "11:38", "eta must be > 0");
+    expect_error(__LINE__, "train:\n  adaptive: {method: causal_r3, alpha: -1}\n", "11:40", "alpha must be > 0");
+    expect_error(__LINE__, "train:\n  adaptive: {method: causal_r3, gamma: 1e999}\n", "11:40", "number out of range for gamma");
+    expect_error(__LINE__, "train:\n  adaptive: {method: causal_r3, epsilon: -2}\n", "11:42", "epsilon must be >= 0");
+    expect_error(__LINE__, "train:\n  stages: [{optimizer: lbfgs, steps: 5, resample_every: 0}]\n", "11:57",
+                 "resample_every must be between 1 and");
     expect_error(__LINE__, "train:\n  causal: {}\n  adaptive: {method: causal_r3}\n", "12:13",
                  "causal_r3 has its own time gate: it cannot be combined with causal weighting");
     expect_error(__LINE__, "train:\n  stages: [{optimizer: adam, steps: 5, resample_every: 2}]\n", "11:56",

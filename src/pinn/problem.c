@@ -921,10 +921,7 @@ static nt_status load_adaptive(nt_problem *p, const nt_ydoc *d, const nt_ynode *
     if ((x = nt_ynode_get(n, "add")) && (st = nt_yaml_int(d, x, "add", 1, 100000000, &p->rar_add))) return st;
     if ((x = nt_ynode_get(n, "max_points")) && (st = nt_yaml_int(d, x, "max_points", 1, 100000000, &p->rar_max))) return st;
     if ((x = nt_ynode_get(n, "alpha")) && (st = pos_double(d, x, "alpha", 0, &p->cr3_alpha))) return st;
-    if ((x = nt_ynode_get(n, "gamma"))) {
-        if ((st = nt_yaml_double(d, x, "gamma", &p->cr3_gamma))) return st;
-        if (!isfinite(p->cr3_gamma)) return nt_yaml_error(d, x, "gamma must be finite");
-    }
+    if ((x = nt_ynode_get(n, "gamma")) && (st = nt_yaml_double(d, x, "gamma", &p->cr3_gamma))) return st;
     if ((x = nt_ynode_get(n, "eta")) && (st = pos_double(d, x, "eta", 0, &p->cr3_eta))) return st;
     if ((x = nt_ynode_get(n, "epsilon")) && (st = pos_double(d, x, "epsilon", 1, &p->cr3_eps))) return st;
     if (p->adaptive == NT_ADAPT_CR3 && p->time_var < 0)
