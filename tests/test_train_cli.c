@@ -648,8 +648,8 @@ static void sleep_s(double s)
 
 static void test_sigint(void)
 {
-    /* long enough that one second after the first checkpoint it is still in Adam
-     * (about 2500 steps/s in release, 1 thread) */
+    /* long enough that one second (quick: 0.1 s) after the first checkpoint it is
+     * still in Adam (about 2500 steps/s in release, 1 thread) */
     int steps = g_quick ? 1500 : 15000;
     char yaml[1024], dir[1024];
     snprintf(yaml, sizeof yaml, "%s", nt_test_path("long.yaml"));
@@ -671,7 +671,7 @@ static void test_sigint(void)
     }
     CHECK(nt_test_exists(nt_test_path("S/checkpoint.ntc")));
     if (!done) {
-        sleep_s(1.0);
+        sleep_s(g_quick ? 0.1 : 1.0); /* quick: 1500 steps take about 0.5 s in release */
         if (waitpid(pid, &status, WNOHANG) == pid) {
             done = 1;
             nt_test_fail(__FILE__, __LINE__, "the run ended before SIGINT (make it longer)");

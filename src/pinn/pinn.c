@@ -9,6 +9,7 @@
 #include "pinn/reference.h"
 #include "pinn/hard.h"
 #include "pinn/mstage.h"
+#include "pinn/windows.h"
 #include "core/internal.h"
 #include "solvers/solvers.h"
 
@@ -82,22 +83,36 @@ static nt_status build_specs(nt_pinn *m)
 /* ------------------------------------------------------------------------------ */
 /* Points                                                                           */
 
+/* The box the points are drawn from: the domain's, with the time interval cut to
+ * the current window (time marching, time windows). */
+static void point_box(const nt_pinn *m, double *lo, double *hi)
+{
+    const nt_problem *p = m->prob;
+    int tv = p->time_var;
+    memcpy(lo, p->lo, sizeof p->lo);
+    memcpy(hi, p->hi, sizeof p->hi);
+    if (tv < 0) return;
+    if (m->t_hi > p->lo[tv] && m->t_hi < p->hi[tv]) hi[tv] = m->t_hi;
+    if (m->t_lo > p->lo[tv] && m->t_lo < hi[tv]) lo[tv] = m->t_lo;
+}
+
 /* n points of the residual domain (the time window when marching) into out. */
 static nt_status sample_domain(nt_pinn *m, int64_t n, double *out)
 {
     const nt_problem *p = m->prob;
     int tv = p->time_var;
-    double hi[NT_EXPR_MAX_VARS];
-    memcpy(hi, p->hi, sizeof hi);
-    if (tv >= 0 && m->t_hi > p->lo[tv] && m->t_hi < p->hi[tv]) hi[tv] = m->t_hi;
+    double lo[NT_EXPR_MAX_VARS], hi[NT_EXPR_MAX_VARS];
+    point_box(m, lo, hi);
     if (p->has_geom) {
         nt_geom_embed e;
         nt_problem_geom_embed(p, &e);
-        for (int v = 0; v < p->env.n_vars && v < NT_SAMPLER_MAX_DIM; v++)
-            if (v == tv) e.hi[v] = hi[v];
+        if (tv >= 0 && tv < NT_SAMPLER_MAX_DIM) {
+            e.lo[tv] = lo[tv];
+            e.hi[tv] = hi[tv];
+        }
         return nt_geom_sample_interior(&p->geom, p->sampler, &e, n, &m->rng, &m->gwork, out);
     }
-    return nt_sample_box(p->sampler, p->env.n_vars, p->lo, hi, n, &m->rng, out);
+    return nt_sample_box(p->sampler, p->env.n_vars, lo, hi, n, &m->rng, out);
 }
 
 static void points_changed(nt_pinn *m);
@@ -126,8 +141,15 @@ static nt_status sample_geom_face(nt_pinn *m, const nt_condition *cd, int f, int
     const nt_face *fc = &cd->faces[f];
     nt_geom_embed e;
     nt_problem_geom_embed(p, &e);
-    if (!fc->geom && fc->var == p->time_var) { /* the interior at t = end */
-        e.lo[fc->var] = e.hi[fc->var] = fc->side ? p->hi[fc->var] : p->lo[fc->var];
+    int tv = p->time_var;
+    double lo[NT_EXPR_MAX_VARS], hi[NT_EXPR_MAX_VARS];
+    point_box(m, lo, hi);
+    if (tv >= 0 && tv < NT_SAMPLER_MAX_DIM) {
+        e.lo[tv] = lo[tv];
+        e.hi[tv] = hi[tv];
+    }
+    if (!fc->geom && fc->var == tv) { /* the interior at t = end (of the window) */
+        e.lo[fc->var] = e.hi[fc->var] = fc->side ? hi[fc->var] : lo[fc->var];
         return nt_geom_sample_interior(&p->geom, p->sampler, &e, n, &m->rng, &m->gwork, a);
     }
     nt_face_sel sel = {p, cd, fc->geom ? -1 : fc->var, fc->side};
@@ -149,12 +171,14 @@ static nt_status sample_cond(nt_pinn *m)
     int D = p->env.n_vars;
     int64_t row = 0;
     nt_status st;
+    double lo[NT_EXPR_MAX_VARS], hi[NT_EXPR_MAX_VARS];
+    point_box(m, lo, hi);
     for (int c = 0; c < p->n_cond; c++) {
         const nt_condition *cd = &p->cond[c];
         if (cd->kind == NT_COND_PERIODIC) {
             int64_t n = cd->n_points;
             double *a = m->x_cond + row * D, *b = a + n * D;
-            if ((st = nt_sample_box(p->sampler, D, p->lo, p->hi, n, &m->rng, a))) return st;
+            if ((st = nt_sample_box(p->sampler, D, lo, hi, n, &m->rng, a))) return st;
             memcpy(b, a, (size_t)(n * D) * sizeof(double));
             for (int64_t i = 0; i < n; i++) {
                 a[i * D + cd->periodic_var] = p->lo[cd->periodic_var];
@@ -180,9 +204,9 @@ static nt_status sample_cond(nt_pinn *m)
             if (p->has_geom) {
                 if ((st = sample_geom_face(m, cd, f, n, a, m->cond_nrm + row * p->geom.dim))) return st;
             } else {
-                if ((st = nt_sample_box(p->sampler, D, p->lo, p->hi, n, &m->rng, a))) return st;
+                if ((st = nt_sample_box(p->sampler, D, lo, hi, n, &m->rng, a))) return st;
                 int v = cd->faces[f].var;
-                for (int64_t i = 0; i < n; i++) a[i * D + v] = cd->faces[f].side ? p->hi[v] : p->lo[v];
+                for (int64_t i = 0; i < n; i++) a[i * D + v] = cd->faces[f].side ? hi[v] : lo[v];
             }
             m->cond_off[c][f] = row;
             row += n;
@@ -581,7 +605,9 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
         }
         int tv = p->time_var;
         m->t_hi = tv >= 0 ? p->hi[tv] : 0;
+        m->t_lo = tv >= 0 ? p->lo[tv] : 0;
         if (tv >= 0 && p->tm_windows > 1) m->t_hi = p->lo[tv] + (p->hi[tv] - p->lo[tv]) / p->tm_windows;
+        if (tv >= 0 && p->tw_windows > 1) m->t_hi = p->lo[tv] + (p->hi[tv] - p->lo[tv]) / p->tw_windows;
         m->causal_wmin = NAN;
         m->gate = p->cr3_gamma;
     }
@@ -614,6 +640,7 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
     m->n_terms = T;
     memcpy(m->term_base, m->term_weight, sizeof m->term_weight);
     if (p->ms_stages > 1 && (st = nt_mstage_init(m))) goto fail;
+    if (p->tw_windows > 1 && (st = nt_windows_init(m))) goto fail;
     return NT_OK;
 fail:
     nt_pinn_free(m);
@@ -623,6 +650,7 @@ fail:
 void nt_pinn_free(nt_pinn *m)
 {
     nt_mstage_free(m);
+    nt_windows_free(m);
     nt_tape_free(&m->tape);
     nt_jet_spec_free(&m->rspec);
     nt_jet_spec_free(&m->cspec);
@@ -816,6 +844,14 @@ static nt_tensor *cond_terms(nt_pinn *m, nt_tensor *l, int T0)
                     bind_unknowns(m, &b);
                     nt_tensor *r = nt_expr_compile(&cd->residual, t, &b);
                     NT_ASSERT(r != NULL, nt_error_msg());
+                    if (m->cond_shift && nt_pinn_initial_face(m, c, f)) {
+                        /* time windows: match the previous window's residual here */
+                        if (m->cond_capture) {
+                            for (int64_t i = 0; i < n; i++) m->cond_shift[r0 + i] = nt_tensor_get(r, i);
+                        } else if (m->win > 0) {
+                            r = nt_sub(t, r, nt_tensor_from_f64(t, m->dtype, n, 1, m->cond_shift + r0));
+                        }
+                    }
                     /* mean over all of the condition's points */
                     nt_tensor *e = reduce(m, r, n, total);
                     if (m->probe) plain += nt_tensor_get(nt_mean_sq(t, r), 0) * (double)n / (double)total;
@@ -936,7 +972,7 @@ static void gate_weights(nt_pinn *m)
 {
     const nt_problem *p = m->prob;
     int tv = p->time_var, D = p->env.n_vars;
-    double t0 = p->lo[tv], span = p->hi[tv] - p->lo[tv];
+    double t0 = m->t_lo, span = (p->tw_windows > 1 ? m->t_hi : p->hi[tv]) - t0; /* the window's with time windows */
     for (int64_t i = 0; i < m->n_res; i++)
         m->caus_w[i] = m->causal_frozen == 2 ? 1
                                                : 0.5 * (1 - tanh(p->cr3_alpha * ((m->x_res[i * D + tv] - t0) / span - m->gate)));
@@ -965,7 +1001,7 @@ static void points_changed(nt_pinn *m)
         row[0] = row[tv];
         row[tv] = tmp;
     }
-    double t0 = p->lo[tv], t1 = m->t_hi > t0 ? m->t_hi : p->hi[tv];
+    double t0 = m->t_lo, t1 = m->t_hi > t0 ? m->t_hi : p->hi[tv];
     int64_t i = 0;
     for (int s = 0; s < M; s++) {
         m->slice_off[s] = i;
@@ -1314,6 +1350,19 @@ void nt_pinn_points_changed(nt_pinn *m) { points_changed(m); }
 /* Prediction and errors                                                            */
 
 nt_status nt_pinn_predict(nt_pinn *m, const double *x, int64_t n, double *out)
+{
+    return m->prob->tw_windows > 1 ? nt_windows_predict(m, x, n, out) : nt_pinn_predict_net(m, x, n, out);
+}
+
+nt_status nt_pinn_sample_conditions(nt_pinn *m) { return sample_cond(m); }
+
+int nt_pinn_initial_face(const nt_pinn *m, int c, int f)
+{
+    const nt_condition *cd = &m->prob->cond[c];
+    return cd->kind == NT_COND_EXPR && !cd->faces[f].geom && cd->faces[f].var == m->prob->time_var && !cd->faces[f].side;
+}
+
+nt_status nt_pinn_predict_net(nt_pinn *m, const double *x, int64_t n, double *out)
 {
     nt_tape *t = &m->tape;
     int D = m->prob->env.n_vars, F = m->prob->env.n_fields;

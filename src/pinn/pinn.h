@@ -71,6 +71,17 @@ typedef struct nt_pinn {
     int ref_has[NT_EXPR_MAX_FIELDS];
 
     struct nt_mstage *ms;           /* multi-stage training (src/pinn/mstage.h); NULL if off */
+
+    /* time windows (sequence-to-sequence marching, src/pinn/windows.h); K = prob->tw_windows */
+    int win;                        /* the window being trained (0 when off) */
+    double t_lo;                    /* points have t >= t_lo (the window's start) */
+    void *win_params;               /* (K + 1) × params.n scalars: the finished windows'
+                                       parameters, then room to set the current ones aside */
+    double *cond_shift;             /* n_cond_pts: at the initial faces' rows, the previous
+                                       window's condition residual at this window's start */
+    int cond_capture;               /* 1: the loss stores those residuals into cond_shift */
+    double *win_x, *win_out;        /* prediction: rows of one window gathered (chunk × D, × F) */
+    int64_t *win_idx;
 } nt_pinn;
 
 /* Builds the network (seeded from prob->seed), samples the points, loads observations
@@ -112,8 +123,16 @@ int nt_pinn_march(nt_pinn *m, int64_t step);
  * causal slices. */
 void nt_pinn_points_changed(nt_pinn *m);
 
-/* Fields at n points (n × D) -> out (n × F). */
+/* Fields at n points (n × D) -> out (n × F) (with time windows, each point from the
+ * network of its window). */
 nt_status nt_pinn_predict(nt_pinn *m, const double *x, int64_t n, double *out);
+/* The same from the current parameters only. */
+nt_status nt_pinn_predict_net(nt_pinn *m, const double *x, int64_t n, double *out);
+/* Redraws the condition points (in the current time window). */
+nt_status nt_pinn_sample_conditions(nt_pinn *m);
+/* 1 if face f of condition c is an initial face (the start of time, not a geometry
+ * boundary). */
+int nt_pinn_initial_face(const nt_pinn *m, int c, int f);
 /* Current value of unknown k. */
 double nt_pinn_unknown(const nt_pinn *m, int k);
 /* Relative L2 error per field on the reference grid (NaN for fields without a

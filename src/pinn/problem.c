@@ -945,6 +945,44 @@ static nt_status load_marching(nt_problem *p, const nt_ydoc *d, const nt_ynode *
     return nt_yaml_int(d, x, "steps", 1, INT64_MAX / 4, &p->tm_steps);
 }
 
+/* train.time_windows: K (sequence-to-sequence time marching, src/pinn/windows.h).
+ * Called after the other train keys: it refuses the combinations it cannot honour. */
+static nt_status load_windows(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, const nt_ynode *train)
+{
+    int64_t v;
+    nt_status st = nt_yaml_int(d, n, "time_windows", 1, 64, &v);
+    if (st) return st;
+    p->tw_windows = v > 1 ? (int)v : 0;
+    if (!p->tw_windows) return NT_OK;
+    if (p->time_var < 0) return nt_yaml_error(d, n, "time_windows needs a time variable");
+    if (p->tm_windows) return nt_yaml_error(d, n, "time_windows cannot be combined with time_marching (choose one way to march in time)");
+    if (p->ms_stages > 1) return nt_yaml_error(d, n, "time_windows cannot be combined with multistage");
+    if (p->n_output)
+        return nt_yaml_error(d, n, "time_windows cannot be combined with output transforms: a hard initial condition holds "
+                                   "at the first window's start only");
+    if (p->data_path[0] || p->data_from_ref || p->env.n_unknowns)
+        return nt_yaml_error(d, n, "time_windows does not support observations or unknowns (inverse problems)");
+    if (p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA)
+        return nt_yaml_error(d, nt_ynode_get(train, "weighting"),
+                             "point weights (self_adaptive, rba) belong to fixed points: they cannot be combined with time_windows");
+    int initial = 0;
+    for (int c = 0; c < p->n_cond; c++) {
+        const nt_condition *cd = &p->cond[c];
+        if (cd->kind != NT_COND_EXPR) continue;
+        for (int f = 0; f < cd->n_faces; f++) {
+            if (cd->faces[f].geom || cd->faces[f].var != p->time_var) continue;
+            if (cd->faces[f].side)
+                return nt_yaml_error_at(d, cd->line, cd->col, "time_windows: a condition at the end of time (%s) cannot be "
+                                        "split into windows", cd->label);
+            initial = 1;
+        }
+    }
+    if (!initial)
+        return nt_yaml_error(d, n, "time_windows needs an initial condition ({where: initial, ...}): each window starts "
+                                   "from the previous one's values through it");
+    return NT_OK;
+}
+
 /* train.multistage: {stages: K, kappa: auto | κ, epsilon: auto | ε, activation: sin | same | name}
  * (multi-stage networks, src/pinn/mstage.h) */
 static nt_status load_multistage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, const nt_ynode *train)
@@ -988,7 +1026,7 @@ static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     if (!n) return NT_OK;
     static const char *keys[] = {"dtype", "seed", "points", "sampler", "resample_every", "chunk", "stages",
                                  "log_every", "eval_every", "checkpoint_every", "causal", "weighting",
-                                 "adaptive", "time_marching", "multistage", NULL};
+                                 "adaptive", "time_marching", "time_windows", "multistage", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "train");
     if (st) return st;
     const nt_ynode *x;
@@ -1024,6 +1062,7 @@ static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     if ((x = nt_ynode_get(n, "adaptive")) && (st = load_adaptive(p, d, x))) return st;
     if ((x = nt_ynode_get(n, "time_marching")) && (st = load_marching(p, d, x))) return st;
     if ((x = nt_ynode_get(n, "multistage")) && (st = load_multistage(p, d, x, n))) return st;
+    if ((x = nt_ynode_get(n, "time_windows")) && (st = load_windows(p, d, x, n))) return st;
     /* combinations that have no meaning */
     int pointw = p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA;
     if (pointw && (p->resample_every > 0 || p->adaptive || p->tm_windows))

@@ -175,6 +175,8 @@ typedef struct nt_problem {
     double cr3_eta, cr3_eps;     /* causal_r3: gate step and its tolerance ε */
     int tm_windows;              /* time marching: windows (0 = off) */
     int64_t tm_steps;            /* Adam steps per window */
+    int tw_windows;              /* time windows (sequence-to-sequence marching): K
+                                    networks trained one after another (0 = off) */
 
     /* reference */
     nt_ref_kind ref_kind;

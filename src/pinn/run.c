@@ -20,6 +20,7 @@
 #include "optim/optim_ext.h"
 #include "pinn/pinn.h"
 #include "pinn/mstage.h"
+#include "pinn/windows.h"
 
 #include <errno.h>
 #include <math.h>
@@ -123,7 +124,7 @@ static int method_cols(const run *r)
 {
     const nt_problem *p = &r->prob;
     return (p->causal_slices ? 2 : 0) + (global_weighting(p) ? r->m.n_terms : 0) + (p->adaptive == NT_ADAPT_RAR) +
-           (p->adaptive == NT_ADAPT_CR3);
+           (p->adaptive == NT_ADAPT_CR3) + (p->tw_windows > 1);
 }
 
 static int hist_cols(const run *r)
@@ -161,6 +162,7 @@ static void hist_add(run *r, double err_known, const double *errs, double now_s)
         for (int k = 0; k < r->m.n_terms; k++) row[c++] = r->m.term_weight[k];
     if (p->adaptive == NT_ADAPT_RAR) row[c++] = (double)r->m.n_res;
     if (p->adaptive == NT_ADAPT_CR3) row[c++] = r->m.gate;
+    if (p->tw_windows > 1) row[c++] = r->m.win + 1;
     row[c++] = now_s;
     r->hist_rows++;
 }
@@ -182,6 +184,7 @@ static int write_history(run *r)
         for (int k = 0; k < r->m.n_terms; k++) fprintf(f, ",\"weight %s\"", r->m.term_name[k]);
     if (p->adaptive == NT_ADAPT_RAR) fprintf(f, ",points");
     if (p->adaptive == NT_ADAPT_CR3) fprintf(f, ",gate");
+    if (p->tw_windows > 1) fprintf(f, ",window");
     fprintf(f, ",time_s\n");
     for (int64_t i = 0; i < r->hist_rows; i++) {
         const double *row = r->hist + i * r->hist_cols;
@@ -231,6 +234,7 @@ static nt_status ckpt_save(run *r)
     if (!st && r->m.lam_v) st = nt_ckpt_add(&w, "lambda_v", r->m.lam_v, nres);
     if (!st) st = nt_ckpt_add(&w, "res_sq", r->m.res_sq, nres);
     if (!st) st = nt_mstage_ckpt_save(&r->m, &w);
+    if (!st) st = nt_windows_ckpt_save(&r->m, &w);
     if (!st && r->have_adam) {
         st = nt_ckpt_add(&w, "adam_step", &r->adam.step, sizeof r->adam.step);
         if (!st) st = nt_ckpt_add(&w, "adam_m", r->adam.m, n * es);
@@ -314,6 +318,7 @@ static nt_status ckpt_load_model(run *r, const nt_ckpt *c, const char *path)
     }
     if (!st) st = ckpt_get(c, path, "rng", r->m.rng.s, sizeof r->m.rng.s);
     if (!st) st = ckpt_get(c, path, "x_res", r->m.x_res, (size_t)(r->m.n_res * r->prob.env.n_vars) * sizeof(double));
+    if (!st) st = nt_windows_ckpt_load(&r->m, c, path); /* before points_changed: the window's start */
     if (st) return st;
     nt_pinn_points_changed(&r->m);
     size_t hb = 0;
@@ -702,6 +707,7 @@ static void methods_desc(const nt_problem *p, char *out, size_t cap)
     if (p->adaptive) ADD("; %s sampling", an[p->adaptive]);
     if (p->tm_windows > 1) ADD("; time marching %d windows", p->tm_windows);
     if (p->ms_stages > 1) ADD("; multistage %d", p->ms_stages);
+    if (p->tw_windows > 1) ADD("; time windows %d", p->tw_windows);
 #undef ADD
 }
 
@@ -941,6 +947,8 @@ static void show_progress(run *r, double loss, int final_line)
                                 r->m.causal_wmin);
     if (p->adaptive == NT_ADAPT_CR3 && len + 40 < sizeof unk)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  gate %.3f", r->m.gate);
+    if (p->tw_windows > 1 && len + 40 < sizeof unk)
+        len += (size_t)snprintf(unk + len, sizeof unk - len, "  window %d/%d", r->m.win + 1, p->tw_windows);
     if (r->progress_bar) {
         int w = 20, fill = s->steps > 0 ? (int)((double)w * (double)r->meta.step_in_stage / (double)s->steps) : w;
         char bar[32];
@@ -1198,6 +1206,17 @@ int nt_run_train(const nt_run_opts *o)
                 goto out_sig;
             }
             if (more) r->meta.stage = 0;
+        }
+        if (r->meta.stage == p->n_stages && p->tw_windows > 1) { /* time windows: the next window, same stages */
+            int more = nt_windows_next(m, 0);
+            if (more < 0) {
+                fprintf(stderr, "noether: %s\n", nt_error_msg());
+                goto out_sig;
+            }
+            if (more) {
+                r->meta.stage = 0;
+                if (ckpt_save(r)) fprintf(stderr, "noether: warning: checkpoint not written: %s\n", nt_error_msg());
+            }
         }
     }
     r->meta.train_s = nt_time_now() - t_train0;

@@ -1,0 +1,239 @@
+/* test_windows.c — time windows, sequence-to-sequence time marching
+ * (src/pinn/windows.c, `train: {time_windows: K}`):
+ *  - window k's residual, initial and periodic points lie in [t_k, t_{k+1}], the
+ *    initial ones at t_k;
+ *  - after a switch the initial term is mean (u − u_{k−1})² at t_k, recomputed here
+ *    from the previous parameters' predictions (0 right at the switch, when the
+ *    parameters have not moved); its gradient matches central differences;
+ *  - predictions take each point from the network of its window;
+ *  - causal slices and the causal R3 gate are normalized to the window;
+ *  - YAML errors with file:line:column for the combinations it refuses;
+ *  - a run interrupted inside a later window and resumed gives the same
+ *    predictions as an uninterrupted one;
+ *  - end to end: a transport problem trains window after window to a bounded error. */
+#include "harness.h"
+#include "pinn/pinn.h"
+#include "pinn/windows.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* u_t + u_x = 0.02 u_xx on [0, 2] × [0, 1], u(0, x) = sin(πx), periodic in x. */
+#define W_HEAD                                                                              \
+    "name: windows\n"                                                                       \
+    "domain: {x: [0, 2], t: [0, 1]}\n"                                                      \
+    "fields: [u]\n"                                                                         \
+    "pde: \"u_t + u_x - 0.02*u_xx\"\n"                                                      \
+    "conditions:\n"                                                                         \
+    "  - {where: initial, u: \"sin(pi*x)\", points: 24, weight: 3}\n"                       \
+    "  - {periodic: x, points: 12}\n"                                                       \
+    "model: {width: 6, depth: 2}\n"                                                         \
+    "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 17, t: 9}}\n"
+
+static int load(nt_problem *p, const char *train)
+{
+    return nt_test_load_problem(__FILE__, __LINE__, p, W_HEAD, train, "w.yaml");
+}
+
+/* Every residual point in [a, b]; the initial condition's points at t = a, the
+ * periodic ones in [a, b]. */
+static void check_points(const nt_pinn *m, double a, double b)
+{
+    const int D = 2;
+    for (int64_t i = 0; i < m->n_res; i++) CHECK(m->x_res[i * D + 1] >= a - 1e-14 && m->x_res[i * D + 1] <= b + 1e-14);
+    for (int64_t i = m->cond_off[0][0]; i < m->cond_off[0][1]; i++) CHECK(m->x_cond[i * D + 1] == a);
+    for (int64_t i = m->cond_off[1][0]; i < m->cond_off[1][2]; i++)
+        CHECK(m->x_cond[i * D + 1] >= a - 1e-14 && m->x_cond[i * D + 1] <= b + 1e-14);
+}
+
+static void test_mechanics(void)
+{
+    nt_problem p;
+    if (load(&p, "train: {points: 80, time_windows: 4}\n")) return;
+    nt_pinn m;
+    CHECK_OK(nt_pinn_init(&m, &p));
+    const int D = 2;
+    CHECK(m.win == 0 && m.t_lo == 0 && m.t_hi == 0.25);
+    check_points(&m, 0, 0.25);
+    /* window 0: the plain initial condition */
+    nt_pinn_loss(&m, 0);
+    int64_t a = m.cond_off[0][0], n_ic = m.cond_off[0][1] - a;
+    {
+        double *u = malloc((size_t)n_ic * sizeof(double)), want = 0;
+        CHECK_OK(nt_pinn_predict_net(&m, m.x_cond + a * D, n_ic, u));
+        for (int64_t i = 0; i < n_ic; i++) {
+            double d = u[i] - sin(3.14159265358979323846 * m.x_cond[(a + i) * D]);
+            want += d * d;
+        }
+        CHECK_CLOSE(m.term[1], want / (double)n_ic, 1e-12, 1e-15);
+        free(u);
+    }
+    /* some points across the whole interval, predicted before the switch */
+    enum { NQ = 40 };
+    double xq[NQ * 2], u0[NQ], u1[NQ], uq[NQ];
+    for (int i = 0; i < NQ; i++) {
+        xq[i * 2] = 2.0 * (i % 7) / 7.0;
+        xq[i * 2 + 1] = (double)i / (NQ - 1);
+    }
+    CHECK_OK(nt_pinn_predict(&m, xq, NQ, u0));
+    /* switch: window 1 starts from window 0's parameters */
+    CHECK(nt_windows_next(&m, 1) == 1);
+    CHECK(m.win == 1 && m.t_lo == 0.25 && m.t_hi == 0.5);
+    check_points(&m, 0.25, 0.5);
+    nt_pinn_loss(&m, 0);
+    CHECK(m.term[1] == 0); /* the parameters have not moved: u = u_0 at t = 0.25 */
+    /* the previous window's values at the new initial points */
+    a = m.cond_off[0][0];
+    double *uprev = malloc((size_t)n_ic * sizeof(double)), *unew = malloc((size_t)n_ic * sizeof(double));
+    CHECK_OK(nt_pinn_predict_net(&m, m.x_cond + a * D, n_ic, uprev));
+    /* move the parameters: the term is the mean square of the change at t = 0.25 */
+    double *th = m.params.data;
+    for (int64_t k = 0; k < m.params.n; k++) th[k] += 0.01 * sin(3.0 * (double)k);
+    nt_pinn_loss(&m, 1);
+    CHECK_OK(nt_pinn_predict_net(&m, m.x_cond + a * D, n_ic, unew));
+    double want = 0;
+    for (int64_t i = 0; i < n_ic; i++) want += (unew[i] - uprev[i]) * (unew[i] - uprev[i]);
+    want /= (double)n_ic;
+    CHECK(want > 1e-8);
+    CHECK_CLOSE(m.term[1], want, 1e-10, 1e-16);
+    /* gradient of the shifted loss */
+    double *g = nt_test_pinn_grad(&m);
+    for (int64_t k = 0; k < m.params.n; k += 7) {
+        double fd = nt_test_pinn_fd(&m, k, 1e-6);
+        CHECK_CLOSE(g[k], fd, 1e-5, 1e-8);
+    }
+    free(g);
+    /* predictions: t < 0.25 from window 0's parameters, the rest from the current */
+    CHECK_OK(nt_pinn_predict(&m, xq, NQ, uq));
+    CHECK_OK(nt_pinn_predict_net(&m, xq, NQ, u1));
+    for (int i = 0; i < NQ; i++) CHECK(uq[i] == (xq[i * 2 + 1] < 0.25 ? u0[i] : u1[i]));
+    CHECK(memcmp(u0, u1, sizeof u0) != 0);
+    /* the remaining windows; the last one ends at t = 1 */
+    CHECK(nt_windows_next(&m, 1) == 1);
+    CHECK(nt_windows_next(&m, 1) == 1);
+    CHECK(m.win == 3 && m.t_lo == 0.75 && m.t_hi == 1);
+    check_points(&m, 0.75, 1);
+    CHECK(nt_windows_next(&m, 1) == 0);
+    free(uprev);
+    free(unew);
+    nt_pinn_free(&m);
+    nt_problem_free(&p);
+}
+
+/* Causal slices and the causal R3 gate live in the window. */
+static void test_window_methods(void)
+{
+    nt_problem p;
+    const int D = 2;
+    if (!load(&p, "train: {points: 96, time_windows: 4, causal: {slices: 4}}\n")) {
+        nt_pinn m;
+        CHECK_OK(nt_pinn_init(&m, &p));
+        CHECK(nt_windows_next(&m, 1) == 1);
+        for (int s = 0; s < 4; s++)
+            for (int64_t i = m.slice_off[s]; i < m.slice_off[s + 1]; i++) {
+                double t = m.x_res[i * D + 1];
+                CHECK(t >= 0.25 + s / 16.0 - 1e-12 && t <= 0.25 + (s + 1) / 16.0 + 1e-12);
+            }
+        CHECK(m.slice_off[0] == 0 && m.slice_off[4] == m.n_res);
+        nt_pinn_free(&m);
+        nt_problem_free(&p);
+    }
+    if (!load(&p, "train: {points: 64, time_windows: 2, adaptive: {method: causal_r3, gamma: 0.3}}\n")) {
+        nt_pinn m;
+        CHECK_OK(nt_pinn_init(&m, &p));
+        m.gate = 0.9; /* as if it had moved during window 0: it restarts */
+        CHECK(nt_windows_next(&m, 1) == 1);
+        CHECK(m.gate == 0.3);
+        for (int64_t i = 0; i < m.n_res; i++) {
+            double th = (m.x_res[i * D + 1] - 0.5) / 0.5; /* normalized to [0.5, 1] */
+            CHECK_CLOSE(m.caus_w[i], 0.5 * (1 - tanh(5 * (th - 0.3))), 1e-12, 1e-15);
+        }
+        nt_pinn_free(&m);
+        nt_problem_free(&p);
+    }
+}
+
+#define expect_error(line, body, pos, msg) nt_test_expect_problem_error(__FILE__, line, "w.yaml", W_HEAD, body, pos, msg)
+
+static void test_yaml(void)
+{
+    expect_error(__LINE__, "train:\n  time_windows: 65\n", "11:17", "time_windows must be between 1 and 64");
+    expect_error(__LINE__, "train:\n  time_windows: 4\n  time_marching: {windows: 2, steps: 5}\n", "11:17",
+                 "cannot be combined with time_marching");
+    expect_error(__LINE__, "train:\n  time_windows: 4\n  weighting: {method: rba}\n", "12:14",
+                 "point weights (self_adaptive, rba) belong to fixed points");
+    expect_error(__LINE__, "output: {u: \"sin(pi*x) + t*net_u\"}\ntrain:\n  time_windows: 4\n", "12:17",
+                 "cannot be combined with output transforms");
+    /* no initial condition; a condition at the end of time */
+    nt_problem p;
+    static const char *base = "domain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_t + u_x\"\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%sconditions: [{periodic: x}]\ntrain: {time_windows: 3}\n", base);
+    nt_status st = nt_problem_load_string(&p, text, "s.yaml", ".");
+    CHECK(st != NT_OK && strstr(nt_error_msg(), "s.yaml:5:") && strstr(nt_error_msg(), "time_windows needs an initial condition"));
+    snprintf(text, sizeof text,
+             "%sconditions:\n  - {where: initial, u: \"sin(pi*x)\"}\n  - {where: \"t == 1\", u: 0}\ntrain: {time_windows: 3}\n",
+             base);
+    st = nt_problem_load_string(&p, text, "s.yaml", ".");
+    CHECK(st != NT_OK && strstr(nt_error_msg(), "s.yaml:6:") && strstr(nt_error_msg(), "a condition at the end of time"));
+    /* a steady problem has no time to cut */
+    st = nt_problem_load_string(&p,
+        "domain: {x: [0, 1]}\nfields: [u]\npde: \"u_xx + 1\"\nconditions: [{where: boundary, u: 0}]\n"
+        "train: {time_windows: 2}\n", "s.yaml", ".");
+    CHECK(st != NT_OK && strstr(nt_error_msg(), "s.yaml:5:") && strstr(nt_error_msg(), "time_windows needs a time variable"));
+    /* 1 is off */
+    if (!load(&p, "train: {time_windows: 1}\n")) {
+        CHECK(p.tw_windows == 0);
+        nt_problem_free(&p);
+    }
+}
+
+static void test_resume(void)
+{
+    char text[4096];
+    /* stopped inside window 2's L-BFGS stage: the finished window's parameters, the
+     * window's points and initial values come back from the checkpoint */
+    snprintf(text, sizeof text, "%s%s", W_HEAD,
+             "train:\n  seed: 3\n  points: 64\n  log_every: 5\n  checkpoint_every: 4\n  time_windows: 3\n"
+             "  adaptive: {method: r3, every: 4}\n"
+             "  stages: [{optimizer: adam, lr: 3e-3, steps: 10}, {optimizer: lbfgs, steps: 6}]\n");
+    nt_test_resume_case(__FILE__, __LINE__, "tw", text, 21);
+    char *h = nt_test_read_text(nt_test_path("tw_A/history.csv"));
+    CHECK(h && strstr(h, ",window,time_s"));
+    free(h);
+}
+
+/* End to end: the transport problem, 4 windows of Adam then L-BFGS. */
+static void test_trains(void)
+{
+    char yaml[512], d[512], text[4096];
+    int adam = nt_test_quick() ? 150 : 400, lbfgs = nt_test_quick() ? 100 : 300;
+    snprintf(yaml, sizeof yaml, "%s", nt_test_path("tw_train.yaml"));
+    snprintf(d, sizeof d, "%s", nt_test_path("tw_train"));
+    snprintf(text, sizeof text,
+             "name: tw_train\ndomain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_t + u_x - 0.02*u_xx\"\n"
+             "conditions:\n  - {where: initial, u: \"sin(pi*x)\", points: 64, weight: 10}\n"
+             "model: {width: 20, depth: 3, periodic: {x: {period: 2}}}\n"
+             "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 33, t: 17}}\n"
+             "train:\n  seed: 1\n  dtype: float64\n  points: 256\n  resample_every: 50\n  log_every: 100\n"
+             "  eval_every: 0\n  time_windows: 4\n"
+             "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}, {optimizer: lbfgs, steps: %d}]\n", adam, lbfgs);
+    nt_test_write_text(yaml, text);
+    double err = nt_test_train(__FILE__, __LINE__, yaml, d);
+    printf("    4 windows × (%d Adam + %d L-BFGS): rel L2 %.3e\n", adam, lbfgs, err);
+    CHECK(err < (nt_test_quick() ? 5e-2 : 1e-2));
+}
+
+int main(void)
+{
+    if (!nt_test_tmp_init("nt_windows")) return 1;
+    RUN(test_mechanics);
+    RUN(test_window_methods);
+    RUN(test_yaml);
+    RUN(test_resume);
+    RUN(test_trains);
+    nt_test_tmp_cleanup();
+    return nt_test_finish();
+}
