@@ -118,6 +118,19 @@ void nt_test_pinn_adam_lbfgs(struct nt_pinn *m, const nt_adam_config *ac, int ad
  * float64 model, step h: (L(θ_i + h) − L(θ_i − h)) / 2h; θ_i is restored. */
 double nt_test_pinn_fd(struct nt_pinn *m, int64_t i, double h);
 
+/* A small problem file body (after its name: line) for the training-method tests:
+ * u_t + u_x = 0.02 u_xx on [0, 2] × [0, 1], u(0, x) = sin(πx), periodic in x, a
+ * 6×2 network and the exact solution as reference (9 lines). */
+#define NT_TEST_TRANSPORT_BODY                                                              \
+    "domain: {x: [0, 2], t: [0, 1]}\n"                                                      \
+    "fields: [u]\n"                                                                         \
+    "pde: \"u_t + u_x - 0.02*u_xx\"\n"                                                      \
+    "conditions:\n"                                                                         \
+    "  - {where: initial, u: \"sin(pi*x)\", points: 24, weight: 3}\n"                       \
+    "  - {periodic: x, points: 12}\n"                                                       \
+    "model: {width: 6, depth: 2}\n"                                                         \
+    "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 17, t: 9}}\n"
+
 #define CHECK(cond)                                                             \
     do {                                                                        \
         if (!(cond)) nt_test_fail(__FILE__, __LINE__, "check failed: %s", #cond); \

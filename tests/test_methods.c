@@ -32,17 +32,9 @@
 
 #define NT_TEST_PI 3.14159265358979323846
 
-/* u_t + u_x = 0.02 u_xx on [0, 2] × [0, 1], u(0, x) = sin(πx), periodic in x. */
+/* The harness's small transport problem (NT_TEST_TRANSPORT_BODY). */
 #define K_HEAD                                                                              \
-    "name: methods\n"                                                                       \
-    "domain: {x: [0, 2], t: [0, 1]}\n"                                                      \
-    "fields: [u]\n"                                                                         \
-    "pde: \"u_t + u_x - 0.02*u_xx\"\n"                                                      \
-    "conditions:\n"                                                                         \
-    "  - {where: initial, u: \"sin(pi*x)\", points: 24, weight: 3}\n"                       \
-    "  - {periodic: x, points: 12}\n"                                                       \
-    "model: {width: 6, depth: 2}\n"                                                         \
-    "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 17, t: 9}}\n"
+    "name: methods\n" NT_TEST_TRANSPORT_BODY
 
 static int load(nt_problem *p, const char *train)
 {

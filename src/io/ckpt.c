@@ -228,6 +228,18 @@ nt_status nt_ckpt_write(nt_ckpt_writer *w, const char *path)
 /* ------------------------------------------------------------------------------ */
 /* Reader                                                                           */
 
+nt_status nt_ckpt_get(const nt_ckpt *c, const char *path, const char *name, void *dst, size_t bytes)
+{
+    size_t got = 0;
+    const void *src = nt_ckpt_find(c, name, &got);
+    if (!src) return nt_set_error(NT_ERR_FORMAT, "%s: checkpoint has no section '%s'", path, name);
+    if (got != bytes)
+        return nt_set_error(NT_ERR_FORMAT, "%s: section '%s' has %zu bytes, expected %zu (problem file changed?)", path,
+                            name, got, bytes);
+    memcpy(dst, src, bytes);
+    return NT_OK;
+}
+
 void nt_ckpt_free(nt_ckpt *c)
 {
     if (!c) return;

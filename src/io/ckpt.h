@@ -70,6 +70,11 @@ typedef struct nt_ckpt {
 nt_status nt_ckpt_read(nt_ckpt *c, const char *path);
 /* The payload of section name (8-byte aligned) and its length; NULL if absent. */
 const void *nt_ckpt_find(const nt_ckpt *c, const char *name, size_t *bytes);
+/* Copies section name, which must be exactly `bytes` long, into dst.
+ *   NT_ERR_FORMAT "p: checkpoint has no section 'name'",
+ *                 "p: section 'name' has N bytes, expected M (problem file changed?)"
+ * (p is `path`, the file c was read from). */
+nt_status nt_ckpt_get(const nt_ckpt *c, const char *path, const char *name, void *dst, size_t bytes);
 void nt_ckpt_free(nt_ckpt *c);
 
 /* Best effort: fsyncs the directory holding path, so a rename into it is durable

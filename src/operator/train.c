@@ -1193,17 +1193,6 @@ static nt_status ckpt_save(oprun *r)
     return st;
 }
 
-static nt_status ckpt_get(const nt_ckpt *c, const char *path, const char *name, void *dst, size_t bytes)
-{
-    size_t got = 0;
-    const void *src = nt_ckpt_find(c, name, &got);
-    if (!src) return nt_set_error(NT_ERR_FORMAT, "%s: checkpoint has no section '%s'", path, name);
-    if (got != bytes)
-        return nt_set_error(NT_ERR_FORMAT, "%s: section '%s' has %zu bytes, expected %zu (problem file changed?)", path, name, got,
-                            bytes);
-    memcpy(dst, src, bytes);
-    return NT_OK;
-}
 
 /* Opens a run folder: the checkpoint, problem.yaml (relative paths resolved against
  * the original file's folder) and the model with its parameters. The dataset is not
@@ -1218,7 +1207,7 @@ static int open_run(oprun *r, const char *dir, nt_ckpt *c)
         fprintf(stderr, "noether: %s\n", nt_error_msg());
         return 1;
     }
-    if (ckpt_get(c, ckpath, "op_meta", &r->meta, sizeof r->meta) || r->meta.version != OP_META_VERSION) {
+    if (nt_ckpt_get(c, ckpath, "op_meta", &r->meta, sizeof r->meta) || r->meta.version != OP_META_VERSION) {
         fprintf(stderr, "noether: %s: not an operator run's checkpoint (or an unreadable one)\n", ckpath);
         return 1;
     }
@@ -1260,8 +1249,8 @@ static int open_run(oprun *r, const char *dir, nt_ckpt *c)
                 (long long)r->meta.n_params, (long long)pp->n);
         return 1;
     }
-    st = ckpt_get(c, ckpath, "params", pp->data, (size_t)pp->n * nt_dtype_size(pp->dtype));
-    if (!st) st = ckpt_get(c, ckpath, "norm", r->m.norm, sizeof r->m.norm);
+    st = nt_ckpt_get(c, ckpath, "params", pp->data, (size_t)pp->n * nt_dtype_size(pp->dtype));
+    if (!st) st = nt_ckpt_get(c, ckpath, "norm", r->m.norm, sizeof r->m.norm);
     if (st) {
         fprintf(stderr, "noether: %s\n", nt_error_msg());
         return 1;
@@ -2078,9 +2067,9 @@ int nt_op_train(const nt_run_opts *o)
         char ckpath[NT_OP_PATH + 32];
         join(ckpath, sizeof ckpath, r->dir, CKPT_NAME);
         size_t n = (size_t)r->m.params.n, es = nt_dtype_size(r->m.params.dtype);
-        st = ckpt_get(&c, ckpath, "adam_step", &r->adam.step, sizeof r->adam.step);
-        if (!st) st = ckpt_get(&c, ckpath, "adam_m", r->adam.m, n * es);
-        if (!st) st = ckpt_get(&c, ckpath, "adam_v", r->adam.v, n * es);
+        st = nt_ckpt_get(&c, ckpath, "adam_step", &r->adam.step, sizeof r->adam.step);
+        if (!st) st = nt_ckpt_get(&c, ckpath, "adam_m", r->adam.m, n * es);
+        if (!st) st = nt_ckpt_get(&c, ckpath, "adam_v", r->adam.v, n * es);
         if (st) {
             fprintf(stderr, "noether: %s\n", nt_error_msg());
             goto out;

@@ -267,16 +267,6 @@ static nt_status ckpt_save(run *r)
     return st;
 }
 
-static nt_status ckpt_get(const nt_ckpt *c, const char *path, const char *name, void *dst, size_t bytes)
-{
-    size_t got = 0;
-    const void *src = nt_ckpt_find(c, name, &got);
-    if (!src) return nt_set_error(NT_ERR_FORMAT, "%s: checkpoint has no section '%s'", path, name);
-    if (got != bytes)
-        return nt_set_error(NT_ERR_FORMAT, "%s: section '%s' has %zu bytes, expected %zu (problem file changed?)", path, name, got, bytes);
-    memcpy(dst, src, bytes);
-    return NT_OK;
-}
 
 /* Restores parameters, points, RNG and history; optimizer state is restored when
  * the stage is set up (restore_opt). */
@@ -293,18 +283,18 @@ static nt_status ckpt_load_model(run *r, const nt_ckpt *c, const char *path)
                             "points %lld vs %lld)", path, (long long)r->meta.n_params, (long long)pp->n,
                             (long long)r->meta.n_res, (long long)r->m.n_res);
     r->m.n_res = r->meta.n_res;
-    nt_status st = ckpt_get(c, path, "params", pp->data, (size_t)pp->n * es);
+    nt_status st = nt_ckpt_get(c, path, "params", pp->data, (size_t)pp->n * es);
     double ms[8];
     size_t nres = (size_t)r->m.n_res_cap * sizeof(double);
-    if (!st) st = ckpt_get(c, path, "methods", ms, sizeof ms);
-    if (!st) st = ckpt_get(c, path, "term_weight", r->m.term_weight, sizeof r->m.term_weight);
-    if (!st) st = ckpt_get(c, path, "probe_rng", r->m.probe_rng.s, sizeof r->m.probe_rng.s);
-    if (!st && r->m.pt_w) st = ckpt_get(c, path, "pt_w", r->m.pt_w, nres);
-    if (!st && r->m.caus_w) st = ckpt_get(c, path, "caus_w", r->m.caus_w, nres);
-    if (!st && r->m.lam) st = ckpt_get(c, path, "lambda", r->m.lam, nres);
-    if (!st && r->m.lam_m) st = ckpt_get(c, path, "lambda_m", r->m.lam_m, nres);
-    if (!st && r->m.lam_v) st = ckpt_get(c, path, "lambda_v", r->m.lam_v, nres);
-    if (!st) st = ckpt_get(c, path, "res_sq", r->m.res_sq, nres);
+    if (!st) st = nt_ckpt_get(c, path, "methods", ms, sizeof ms);
+    if (!st) st = nt_ckpt_get(c, path, "term_weight", r->m.term_weight, sizeof r->m.term_weight);
+    if (!st) st = nt_ckpt_get(c, path, "probe_rng", r->m.probe_rng.s, sizeof r->m.probe_rng.s);
+    if (!st && r->m.pt_w) st = nt_ckpt_get(c, path, "pt_w", r->m.pt_w, nres);
+    if (!st && r->m.caus_w) st = nt_ckpt_get(c, path, "caus_w", r->m.caus_w, nres);
+    if (!st && r->m.lam) st = nt_ckpt_get(c, path, "lambda", r->m.lam, nres);
+    if (!st && r->m.lam_m) st = nt_ckpt_get(c, path, "lambda_m", r->m.lam_m, nres);
+    if (!st && r->m.lam_v) st = nt_ckpt_get(c, path, "lambda_v", r->m.lam_v, nres);
+    if (!st) st = nt_ckpt_get(c, path, "res_sq", r->m.res_sq, nres);
     if (!st) {
         if (!(ms[0] >= 0 && ms[0] < NT_PROB_MAX_EPS && (r->prob.causal_slices == 0 || ms[0] < r->prob.causal_n_eps)))
             return nt_set_error(NT_ERR_FORMAT, "%s: the causal schedule does not match problem.yaml", path);
@@ -316,8 +306,8 @@ static nt_status ckpt_load_model(run *r, const nt_ckpt *c, const char *path)
         r->m.causal_frozen = (int)ms[6];
         r->m.gate = ms[7];
     }
-    if (!st) st = ckpt_get(c, path, "rng", r->m.rng.s, sizeof r->m.rng.s);
-    if (!st) st = ckpt_get(c, path, "x_res", r->m.x_res, (size_t)(r->m.n_res * r->prob.env.n_vars) * sizeof(double));
+    if (!st) st = nt_ckpt_get(c, path, "rng", r->m.rng.s, sizeof r->m.rng.s);
+    if (!st) st = nt_ckpt_get(c, path, "x_res", r->m.x_res, (size_t)(r->m.n_res * r->prob.env.n_vars) * sizeof(double));
     if (!st) st = nt_windows_ckpt_load(&r->m, c, path); /* before points_changed: the window's start */
     if (st) return st;
     nt_pinn_points_changed(&r->m);
@@ -339,29 +329,29 @@ static nt_status restore_opt(run *r, const nt_ckpt *c, const char *path)
     size_t es = nt_dtype_size(pp->dtype), n = (size_t)pp->n;
     nt_status st = NT_OK;
     if (r->have_adam) {
-        st = ckpt_get(c, path, "adam_step", &r->adam.step, sizeof r->adam.step);
-        if (!st) st = ckpt_get(c, path, "adam_m", r->adam.m, n * es);
-        if (!st) st = ckpt_get(c, path, "adam_v", r->adam.v, n * es);
+        st = nt_ckpt_get(c, path, "adam_step", &r->adam.step, sizeof r->adam.step);
+        if (!st) st = nt_ckpt_get(c, path, "adam_m", r->adam.m, n * es);
+        if (!st) st = nt_ckpt_get(c, path, "adam_v", r->adam.v, n * es);
     }
     if (!st && (r->have_madam || r->have_soap)) {
         nt_optim_buf b[8];
         int nb = r->have_madam ? nt_multiadam_state(&r->madam, b, 8) : nt_soap_state(&r->soap, b, 8);
         for (int i = 0; i < nb && i < 8 && !st; i++)
-            st = ckpt_get(c, path, b[i].name, b[i].data, (size_t)b[i].len * sizeof(double));
+            st = nt_ckpt_get(c, path, b[i].name, b[i].data, (size_t)b[i].len * sizeof(double));
     }
     if (!st && r->have_lbfgs) {
         nt_lbfgs *o = &r->lbfgs;
         int64_t sc[8];
         size_t hm = (size_t)o->cfg.history * n * sizeof(double);
-        st = ckpt_get(c, path, "lbfgs_int", sc, sizeof sc);
+        st = nt_ckpt_get(c, path, "lbfgs_int", sc, sizeof sc);
         if (!st && sc[6] != o->cfg.history) st = nt_set_error(NT_ERR_FORMAT, "%s: L-BFGS history length changed", path);
-        if (!st) st = ckpt_get(c, path, "lbfgs_f", &o->f, sizeof o->f);
-        if (!st) st = ckpt_get(c, path, "lbfgs_s", o->s, hm);
-        if (!st) st = ckpt_get(c, path, "lbfgs_y", o->y, hm);
-        if (!st) st = ckpt_get(c, path, "lbfgs_rho", o->rho, (size_t)o->cfg.history * sizeof(double));
-        if (!st) st = ckpt_get(c, path, "lbfgs_d", o->d, n * sizeof(double));
-        if (!st) st = ckpt_get(c, path, "lbfgs_x0", o->x0, n * sizeof(double));
-        if (!st) st = ckpt_get(c, path, "lbfgs_g0", o->g0, n * sizeof(double));
+        if (!st) st = nt_ckpt_get(c, path, "lbfgs_f", &o->f, sizeof o->f);
+        if (!st) st = nt_ckpt_get(c, path, "lbfgs_s", o->s, hm);
+        if (!st) st = nt_ckpt_get(c, path, "lbfgs_y", o->y, hm);
+        if (!st) st = nt_ckpt_get(c, path, "lbfgs_rho", o->rho, (size_t)o->cfg.history * sizeof(double));
+        if (!st) st = nt_ckpt_get(c, path, "lbfgs_d", o->d, n * sizeof(double));
+        if (!st) st = nt_ckpt_get(c, path, "lbfgs_x0", o->x0, n * sizeof(double));
+        if (!st) st = nt_ckpt_get(c, path, "lbfgs_g0", o->g0, n * sizeof(double));
         if (!st) {
             o->k = (int)sc[0];
             o->head = (int)sc[1];
@@ -427,7 +417,7 @@ static int open_run(run *r, const char *dir, nt_ckpt *c, char *ckpath, size_t ca
         fprintf(stderr, "noether: %s\n", nt_error_msg());
         return 1;
     }
-    if (ckpt_get(c, ckpath, "meta", &r->meta, sizeof r->meta) || r->meta.version != META_VERSION) {
+    if (nt_ckpt_get(c, ckpath, "meta", &r->meta, sizeof r->meta) || r->meta.version != META_VERSION) {
         fprintf(stderr, "noether: %s: unreadable run metadata\n", ckpath);
         return 1;
     }

@@ -185,19 +185,6 @@ nt_status nt_windows_ckpt_save(const nt_pinn *m, nt_ckpt_writer *w)
     return st;
 }
 
-/* Section `name` of exactly `bytes` bytes into dst. */
-static nt_status get(const nt_ckpt *c, const char *path, const char *name, void *dst, size_t bytes)
-{
-    size_t got = 0;
-    const void *src = nt_ckpt_find(c, name, &got);
-    if (!src) return nt_set_error(NT_ERR_FORMAT, "%s: checkpoint has no section '%s' (problem file changed?)", path, name);
-    if (got != bytes)
-        return nt_set_error(NT_ERR_FORMAT, "%s: section '%s' has %zu bytes, expected %zu (problem file changed?)", path,
-                            name, got, bytes);
-    memcpy(dst, src, bytes);
-    return NT_OK;
-}
-
 nt_status nt_windows_ckpt_load(nt_pinn *m, const nt_ckpt *c, const char *path)
 {
     const nt_problem *p = m->prob;
@@ -208,15 +195,15 @@ nt_status nt_windows_ckpt_load(nt_pinn *m, const nt_ckpt *c, const char *path)
         return NT_OK;
     }
     double h[2];
-    nt_status st = get(c, path, "windows", h, sizeof h);
+    nt_status st = nt_ckpt_get(c, path, "windows", h, sizeof h);
     if (st) return st;
     if (!(h[0] >= 0 && h[0] < K && h[0] == floor(h[0])))
         return nt_set_error(NT_ERR_FORMAT, "%s: time window %g does not exist in problem.yaml (%d windows)", path, h[0], K);
     m->win = (int)h[0];
     m->t_lo = h[1];
     size_t D = (size_t)p->env.n_vars, nc = (size_t)m->n_cond_pts;
-    if (m->win > 0) st = get(c, path, "windows_params", m->win_params, (size_t)m->win * param_bytes(m));
-    if (!st && nc) st = get(c, path, "windows_cond", m->x_cond, nc * D * sizeof(double));
-    if (!st && nc) st = get(c, path, "windows_shift", m->cond_shift, nc * sizeof(double));
+    if (m->win > 0) st = nt_ckpt_get(c, path, "windows_params", m->win_params, (size_t)m->win * param_bytes(m));
+    if (!st && nc) st = nt_ckpt_get(c, path, "windows_cond", m->x_cond, nc * D * sizeof(double));
+    if (!st && nc) st = nt_ckpt_get(c, path, "windows_shift", m->cond_shift, nc * sizeof(double));
     return st;
 }
