@@ -1193,7 +1193,6 @@ static nt_status ckpt_save(oprun *r)
     return st;
 }
 
-
 /* Opens a run folder: the checkpoint, problem.yaml (relative paths resolved against
  * the original file's folder) and the model with its parameters. The dataset is not
  * loaded. */

@@ -607,7 +607,7 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
         m->t_hi = tv >= 0 ? p->hi[tv] : 0;
         m->t_lo = tv >= 0 ? p->lo[tv] : 0;
         if (tv >= 0 && p->tm_windows > 1) m->t_hi = p->lo[tv] + (p->hi[tv] - p->lo[tv]) / p->tm_windows;
-        if (tv >= 0 && p->tw_windows > 1) m->t_hi = p->lo[tv] + (p->hi[tv] - p->lo[tv]) / p->tw_windows;
+        if (tv >= 0 && p->tw_windows > 1) nt_windows_range(m, 0, &m->t_lo, &m->t_hi);
         m->causal_wmin = NAN;
         m->gate = p->cr3_gamma;
     }
@@ -1392,16 +1392,24 @@ double nt_pinn_errors(nt_pinn *m, double *per_field)
             for (int f = 0; f < F; f++) m->ref_pred[i * F + f] = m->ref_u[i * F + f] = NAN;
     for (int f = 0; f < F; f++) {
         if (!m->ref_has[f]) continue;
-        double num = 0, den = 0;
-        for (int64_t i = 0; i < m->n_ref; i++) {
-            double r = m->ref_u[i * F + f], e = m->ref_pred[i * F + f] - r;
-            if (r != r) continue;
-            num += e * e;
-            den += r * r;
-        }
-        double e = den > 0 ? sqrt(num / den) : sqrt(num);
+        double e = nt_pinn_field_error(m, f, INFINITY);
         if (per_field) per_field[f] = e;
         if (!(worst >= e)) worst = e;
     }
     return worst;
+}
+
+double nt_pinn_field_error(const nt_pinn *m, int f, double t_end)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, F = p->env.n_fields, tv = p->time_var;
+    if (!m->n_ref || !m->ref_has[f]) return NAN;
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < m->n_ref; i++) {
+        double r = m->ref_u[i * F + f], e = m->ref_pred[i * F + f] - r;
+        if (r != r || (tv >= 0 && m->ref_x[i * D + tv] > t_end)) continue;
+        num += e * e;
+        den += r * r;
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
 }

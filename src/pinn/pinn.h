@@ -138,6 +138,10 @@ double nt_pinn_unknown(const nt_pinn *m, int k);
 /* Relative L2 error per field on the reference grid (NaN for fields without a
  * reference); returns the largest of them (NaN without a reference). Fills ref_pred. */
 double nt_pinn_errors(nt_pinn *m, double *per_field);
+/* Relative L2 error of field f over the reference points with t <= t_end (all of
+ * them for INFINITY or without a time variable), from the predictions of the last
+ * nt_pinn_errors; NaN without a reference for f. */
+double nt_pinn_field_error(const nt_pinn *m, int f, double t_end);
 /* Replaces the reference by a CSV file with the domain variables and some fields. */
 nt_status nt_pinn_load_reference_file(nt_pinn *m, const char *path);
 

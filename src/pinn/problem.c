@@ -947,7 +947,7 @@ static nt_status load_marching(nt_problem *p, const nt_ydoc *d, const nt_ynode *
 
 /* train.time_windows: K (sequence-to-sequence time marching, src/pinn/windows.h).
  * Called after the other train keys: it refuses the combinations it cannot honour. */
-static nt_status load_windows(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, const nt_ynode *train)
+static nt_status load_windows(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     int64_t v;
     nt_status st = nt_yaml_int(d, n, "time_windows", 1, 64, &v);
@@ -962,9 +962,6 @@ static nt_status load_windows(nt_problem *p, const nt_ydoc *d, const nt_ynode *n
                                    "at the first window's start only");
     if (p->data_path[0] || p->data_from_ref || p->env.n_unknowns)
         return nt_yaml_error(d, n, "time_windows does not support observations or unknowns (inverse problems)");
-    if (p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA)
-        return nt_yaml_error(d, nt_ynode_get(train, "weighting"),
-                             "point weights (self_adaptive, rba) belong to fixed points: they cannot be combined with time_windows");
     int initial = 0;
     for (int c = 0; c < p->n_cond; c++) {
         const nt_condition *cd = &p->cond[c];
@@ -1062,13 +1059,13 @@ static nt_status load_train(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     if ((x = nt_ynode_get(n, "adaptive")) && (st = load_adaptive(p, d, x))) return st;
     if ((x = nt_ynode_get(n, "time_marching")) && (st = load_marching(p, d, x))) return st;
     if ((x = nt_ynode_get(n, "multistage")) && (st = load_multistage(p, d, x, n))) return st;
-    if ((x = nt_ynode_get(n, "time_windows")) && (st = load_windows(p, d, x, n))) return st;
+    if ((x = nt_ynode_get(n, "time_windows")) && (st = load_windows(p, d, x))) return st;
     /* combinations that have no meaning */
     int pointw = p->weighting == NT_WEIGHT_SA || p->weighting == NT_WEIGHT_RBA;
-    if (pointw && (p->resample_every > 0 || p->adaptive || p->tm_windows))
+    if (pointw && (p->resample_every > 0 || p->adaptive || p->tm_windows || p->tw_windows))
         return nt_yaml_error(d, nt_ynode_get(n, "weighting"),
                              "point weights (self_adaptive, rba) belong to fixed points: they cannot be combined with "
-                             "resample_every, adaptive sampling or time marching");
+                             "resample_every, adaptive sampling, time marching or time windows");
     if (p->adaptive == NT_ADAPT_RAR && (p->resample_every > 0 || p->tm_windows))
         return nt_yaml_error(d, nt_ynode_get(n, "adaptive"),
                              "rar adds points to a fixed set: it cannot be combined with resample_every or time marching");

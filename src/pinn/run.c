@@ -267,7 +267,6 @@ static nt_status ckpt_save(run *r)
     return st;
 }
 
-
 /* Restores parameters, points, RNG and history; optimizer state is restored when
  * the stage is set up (restore_opt). */
 static nt_status ckpt_load_model(run *r, const nt_ckpt *c, const char *path)

@@ -111,21 +111,6 @@ nt_status nt_windows_predict(nt_pinn *m, const double *x, int64_t n, double *out
     return st;
 }
 
-double nt_windows_error_upto(const nt_pinn *m, int f, double t_end)
-{
-    const nt_problem *p = m->prob;
-    int D = p->env.n_vars, F = p->env.n_fields, tv = p->time_var;
-    if (!m->n_ref || !m->ref_has[f]) return NAN;
-    double num = 0, den = 0;
-    for (int64_t i = 0; i < m->n_ref; i++) {
-        double r = m->ref_u[i * F + f], e = m->ref_pred[i * F + f] - r;
-        if (r != r || e != e || m->ref_x[i * D + tv] > t_end) continue;
-        num += e * e;
-        den += r * r;
-    }
-    return den > 0 ? sqrt(num / den) : sqrt(num);
-}
-
 int nt_windows_next(nt_pinn *m, int quiet)
 {
     const nt_problem *p = m->prob;
@@ -140,7 +125,7 @@ int nt_windows_next(nt_pinn *m, int quiet)
             for (int f = 0; f < p->env.n_fields; f++)
                 if (m->ref_has[f])
                     fprintf(stderr, "; relative L2 of %s over %s <= %g: %.3e", p->env.fields[f], p->env.vars[p->time_var],
-                            m->t_hi, nt_windows_error_upto(m, f, m->t_hi));
+                            m->t_hi, nt_pinn_field_error(m, f, m->t_hi));
         }
         fputc('\n', stderr);
     }

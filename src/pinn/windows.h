@@ -43,10 +43,6 @@ void nt_windows_range(const struct nt_pinn *m, int k, double *t0, double *t1);
  * line per window to stderr unless quiet. */
 int nt_windows_next(struct nt_pinn *m, int quiet);
 
-/* Relative L2 error of field f against the reference over t <= t_end, from the
- * predictions of the last nt_pinn_errors (NaN without a reference). */
-double nt_windows_error_upto(const struct nt_pinn *m, int f, double t_end);
-
 /* Prediction: each point from the network of its window. */
 nt_status nt_windows_predict(struct nt_pinn *m, const double *x, int64_t n, double *out);
 
