@@ -614,8 +614,15 @@ double nt_adam_step(nt_adam *o);
  * a non-finite point is never accepted. Do not modify p->data between steps. */
 typedef double (*nt_objective_fn)(void *user, nt_params *p);
 
+/* The inverse-Hessian estimate: L-BFGS's (s, y) history, or a dense n×n matrix
+ * (n² doubles; meant for networks of a few thousand parameters) updated by BFGS,
+ * self-scaled BFGS (Al-Baali's τ) or self-scaled Broyden (the SSBroyden2 choice of
+ * τ and θ in Urbán, Stefanou & Pons, J. Comput. Phys. 2025). */
+typedef enum nt_qn_update { NT_QN_LBFGS = 0, NT_QN_BFGS, NT_QN_SSBFGS, NT_QN_SSBROYDEN } nt_qn_update;
+
 typedef struct nt_lbfgs_config {
-    int history;          /* pairs kept (m), default 50 */
+    nt_qn_update update;  /* default NT_QN_LBFGS */
+    int history;          /* pairs kept (m), default 50; L-BFGS only */
     int max_ls;           /* function evaluations per line search, default 25 */
     double c1, c2;        /* Wolfe constants, default 1e-4, 0.9 */
     double tol_grad;      /* stop when max|g| <= tol_grad, default 1e-9 (f64) / 1e-6 (f32) */
@@ -639,6 +646,7 @@ typedef struct nt_lbfgs {
     double *s, *y, *rho, *alpha;  /* history ring, n·m doubles each for s and y */
     double *d, *g, *x0, *g0;      /* direction, best trial's gradient (line-search
                                      scratch), current point and its gradient (double) */
+    double *H, *hy;               /* dense modes: inverse Hessian (n×n, row-major) and H·y */
     int k;                        /* pairs stored */
     int head;
     int64_t iter;
@@ -650,7 +658,9 @@ typedef struct nt_lbfgs {
 
 nt_lbfgs_config nt_lbfgs_config_default(nt_dtype dt);
 /* cfg NULL means nt_lbfgs_config_default(p->dtype). All memory is allocated here
- * (NT_ERR_NOMEM on failure); o->f is NaN until the first step. */
+ * (NT_ERR_NOMEM on failure; NT_ERR_ARG when a dense update is asked for more than
+ * NT_QN_DENSE_MAX parameters); o->f is NaN until the first step. */
+#define NT_QN_DENSE_MAX 16384
 nt_status nt_lbfgs_init(nt_lbfgs *o, nt_params *p, const nt_lbfgs_config *cfg);
 void nt_lbfgs_free(nt_lbfgs *o);
 /* One L-BFGS iteration (a direction and a strong-Wolfe line search); the first call
@@ -661,9 +671,11 @@ void nt_lbfgs_free(nt_lbfgs *o);
 nt_lbfgs_state nt_lbfgs_step(nt_lbfgs *o, nt_objective_fn fn, void *user);
 /* The objective changed (for example, new sample points): the next step evaluates
  * the current point afresh and the state returns to running; the curvature pairs
- * are kept as the Hessian estimate (a step that is not a descent direction drops
- * them). */
+ * (or the dense matrix) are kept as the Hessian estimate (a step that is not a
+ * descent direction drops them). */
 void nt_lbfgs_restart(nt_lbfgs *o);
+/* "lbfgs", "bfgs", "ssbfgs", "ssbroyden". */
+const char *nt_qn_update_name(nt_qn_update u);
 
 /* ------------------------------------------------------------------------------ */
 /* Small I/O helpers                                                                */

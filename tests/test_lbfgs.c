@@ -313,7 +313,8 @@ static void test_config_default(void)
 
 /* Extended Rosenbrock (pairs) with minimum (a, a², a, a², …); a = 1 is the classic
  * one, a = 0.7 puts the minimum on values that float32 cannot represent exactly. */
-static void rosen_case(nt_dtype dt, int n, double a, int history, double tol_x, int64_t max_iter)
+static void rosen_case_u(nt_qn_update u, nt_dtype dt, int n, double a, int history, double tol_x,
+                         int64_t max_iter)
 {
     nt_params p;
     CHECK_OK(nt_params_init(&p, dt, n));
@@ -322,6 +323,7 @@ static void rosen_case(nt_dtype dt, int n, double a, int history, double tol_x, 
     nt_lbfgs o;
     nt_lbfgs_config cfg = nt_lbfgs_config_default(dt);
     cfg.history = history;
+    cfg.update = u;
     CHECK_OK(nt_lbfgs_init(&o, &p, &cfg));
     obj_ctx c = {0};
     c.ra = a;
@@ -329,9 +331,9 @@ static void rosen_case(nt_dtype dt, int n, double a, int history, double tol_x, 
     nt_lbfgs_state st = run_to_end(&o, rosen, &c, max_iter, &f_ok);
     double err = 0;
     for (int i = 0; i < n; i++) err = fmax(err, fabs(pget(&p, i) - (i % 2 == 0 ? a : a * a)));
-    printf("     rosenbrock %s n=%d a=%g m=%d: %s after %lld iters, %lld evals, f = %.3e, "
+    printf("     rosenbrock %s %s n=%d a=%g m=%d: %s after %lld iters, %lld evals, f = %.3e, "
            "max|x-x*| = %.2e\n",
-           nt_dtype_name(dt), n, a, history, state_name(st), (long long)o.iter,
+           nt_qn_update_name(u), nt_dtype_name(dt), n, a, history, state_name(st), (long long)o.iter,
            (long long)o.n_evals, o.f, err);
     CHECK(terminal(st));
     CHECK(st != NT_LBFGS_NONFINITE);
@@ -342,6 +344,11 @@ static void rosen_case(nt_dtype dt, int n, double a, int history, double tol_x, 
     check_consistent(&o, rosen, &c);
     nt_lbfgs_free(&o);
     nt_params_free(&p);
+}
+
+static void rosen_case(nt_dtype dt, int n, double a, int history, double tol_x, int64_t max_iter)
+{
+    rosen_case_u(NT_QN_LBFGS, dt, n, a, history, tol_x, max_iter);
 }
 
 /* After the objective changed (here the Rosenbrock minimum moves from (1, 1) to
@@ -427,7 +434,7 @@ static void test_rosenbrock_chained(void)
 
 /* 0.5 (x − c)ᵀ Q (x − c) with Q = H·diag(λ)·H, λ log-spaced over [1, 1e6], H a
  * Householder reflection (so Q is not diagonal): condition number 1e6. */
-static void quad_case(nt_dtype dt, int n, double tol_x, int64_t max_iter)
+static void quad_case_u(nt_qn_update u, nt_dtype dt, int n, double tol_x, int64_t max_iter)
 {
     double *Q = malloc((size_t)(n * n) * sizeof(double)), *cv = malloc((size_t)n * sizeof(double));
     double *v = malloc((size_t)n * sizeof(double)), *lam = malloc((size_t)n * sizeof(double));
@@ -458,7 +465,9 @@ static void quad_case(nt_dtype dt, int n, double tol_x, int64_t max_iter)
     CHECK_OK(nt_params_init(&p, dt, n));
     CHECK(nt_params_add(&p, "x", 1, n) != NULL);
     nt_lbfgs o;
-    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
+    nt_lbfgs_config cfg = nt_lbfgs_config_default(dt);
+    cfg.update = u;
+    CHECK_OK(nt_lbfgs_init(&o, &p, &cfg));
     obj_ctx c = {0};
     c.Q = Q;
     c.c = cv;
@@ -466,9 +475,10 @@ static void quad_case(nt_dtype dt, int n, double tol_x, int64_t max_iter)
     nt_lbfgs_state st = run_to_end(&o, quad, &c, max_iter, &f_ok);
     double err = 0;
     for (int i = 0; i < n; i++) err = fmax(err, fabs(pget(&p, i) - cv[i]));
-    printf("     quadratic %s n=%d cond=1e6: %s after %lld iters, %lld evals, f = %.3e, "
+    printf("     quadratic %s %s n=%d cond=1e6: %s after %lld iters, %lld evals, f = %.3e, "
            "max|x-c| = %.2e\n",
-           nt_dtype_name(dt), n, state_name(st), (long long)o.iter, (long long)o.n_evals, o.f, err);
+           nt_qn_update_name(u), nt_dtype_name(dt), n, state_name(st), (long long)o.iter,
+           (long long)o.n_evals, o.f, err);
     CHECK(terminal(st));
     CHECK(st != NT_LBFGS_NONFINITE);
     CHECK(f_ok);
@@ -479,6 +489,11 @@ static void quad_case(nt_dtype dt, int n, double tol_x, int64_t max_iter)
     free(cv);
     free(v);
     free(lam);
+}
+
+static void quad_case(nt_dtype dt, int n, double tol_x, int64_t max_iter)
+{
+    quad_case_u(NT_QN_LBFGS, dt, n, tol_x, max_iter);
 }
 
 static void test_ill_conditioned_quadratic(void)
@@ -798,6 +813,167 @@ static void test_negative_curvature_pair_skipped(void)
     }
 }
 
+
+/* ---------------------------------------------------------------------------- */
+/* Dense BFGS, self-scaled BFGS and self-scaled Broyden                            */
+
+/* The dense modes converge where L-BFGS does: extended Rosenbrock from the classic
+ * start and the quadratic with condition number 1e6 (for BFGS on a quadratic with
+ * a line search the iteration count is small, far below L-BFGS's). */
+static void test_dense_convergence(void)
+{
+    static const nt_qn_update us[3] = {NT_QN_BFGS, NT_QN_SSBFGS, NT_QN_SSBROYDEN};
+    for (int k = 0; k < 3; k++) {
+        rosen_case_u(us[k], NT_F64, 2, 1.0, 50, 1e-8, 500);
+        rosen_case_u(us[k], NT_F64, 10, 0.7, 50, 1e-7, 1000); /* f ≈ 1e-15 ends it (tol_change) */
+        rosen_case_u(us[k], NT_F32, 10, 1.0, 50, 1e-3, 1000);
+        quad_case_u(us[k], NT_F64, 20, 1e-8, 500);
+        quad_case_u(us[k], NT_F32, 20, 1e-3, 500);
+    }
+}
+
+/* The expected inverse Hessian after one update, written from the formulas of the
+ * header comment in lbfgs.c with plain loops: H0 the matrix before, s, y the step and
+ * gradient change, g0 the gradient before the step, t the step length along
+ * d = −H0·g0. */
+static void expected_update(nt_qn_update u, int n, const double *H0, const double *s,
+                            const double *y, const double *g0, double t, double *H1)
+{
+    double ys = 0, yy = 0, sg = 0, yhy = 0, hy[8];
+    for (int i = 0; i < n; i++) {
+        ys += y[i] * s[i];
+        yy += y[i] * y[i];
+        sg += s[i] * g0[i];
+    }
+    double Hb[64];
+    memcpy(Hb, H0, (size_t)(n * n) * sizeof(double));
+    if (u == NT_QN_BFGS) { /* the first update starts from (sᵀy / yᵀy)·I */
+        int ident = 1;
+        for (int i = 0; i < n * n; i++) ident &= H0[i] == (i % (n + 1) == 0);
+        if (ident)
+            for (int i = 0; i < n * n; i++) Hb[i] = i % (n + 1) == 0 ? ys / yy : 0;
+    }
+    for (int i = 0; i < n; i++) {
+        hy[i] = 0;
+        for (int j = 0; j < n; j++) hy[i] += Hb[i * n + j] * y[j];
+        yhy += y[i] * hy[i];
+    }
+    double b = -t * sg / ys, h = yhy / ys, a = b * h - 1, phi = 1, tau = 1;
+    if (u != NT_QN_BFGS) tau = fmin(1.0, 1.0 / b);
+    if (u == NT_QN_SSBROYDEN) {
+        CHECK(a > 1e-12); /* the case under test takes the θ branch */
+        double rm = fmin(1.0, h * (1 - sqrt(a / (1 + a))));
+        double theta = fmax((rm - 1) / a, fmin(1 / rm, (1 - b) / b));
+        double sigma = 1 + theta * a, sp = pow(fabs(sigma), 1.0 / (1.0 - n));
+        double rt = fmin(1.0, 1.0 / b);
+        tau = theta <= 0 ? fmin(rt * sp, sigma) : rt * fmin(sp, 1 / theta);
+        phi = (1 - theta) / sigma;
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double vi = s[i] / ys - hy[i] / yhy, vj = s[j] / ys - hy[j] / yhy;
+            H1[i * n + j] = (Hb[i * n + j] - hy[i] * hy[j] / yhy + phi * yhy * vi * vj) / tau +
+                            s[i] * s[j] / ys;
+        }
+}
+
+/* Three steps on a 4-D quadratic: after each, the stored H equals the update formula
+ * applied to the previous H, is symmetric, and satisfies the secant equation H·y = s. */
+static void test_dense_update_formula(void)
+{
+    enum { N = 4 };
+    static const double Q[N * N] = {4, 1, 0, 0.5, 1, 3, 0.2, 0, 0, 0.2, 2, 0.3, 0.5, 0, 0.3, 1};
+    static const double cmin[N] = {0.3, -0.2, 0.5, 1.0};
+    static const nt_qn_update us[3] = {NT_QN_BFGS, NT_QN_SSBFGS, NT_QN_SSBROYDEN};
+    for (int k = 0; k < 3; k++) {
+        nt_params p;
+        CHECK_OK(nt_params_init(&p, NT_F64, N));
+        CHECK(nt_params_add(&p, "x", 1, N) != NULL);
+        for (int i = 0; i < N; i++) pset(&p, i, 2.0 - i);
+        nt_lbfgs o;
+        nt_lbfgs_config cfg = nt_lbfgs_config_default(NT_F64);
+        cfg.update = us[k];
+        CHECK_OK(nt_lbfgs_init(&o, &p, &cfg));
+        CHECK(o.H != NULL && o.cfg.history == 1);
+        obj_ctx c = {0};
+        c.Q = Q;
+        c.c = cmin;
+        double Hprev[N * N], Hexp[N * N], g0[N], d[N], dmax = 0, smax = 0, secant = 0;
+        memcpy(Hprev, o.H, sizeof Hprev);
+        for (int step = 0; step < 3; step++) {
+            if (step > 0)
+                for (int i = 0; i < N; i++) g0[i] = o.g0[i];
+            CHECK(nt_lbfgs_step(&o, quad, &c) == NT_LBFGS_RUNNING);
+            if (step == 0) /* the start point's gradient: g_new − y */
+                for (int i = 0; i < N; i++) g0[i] = gget(&p, i) - o.y[i];
+            /* d = −Hprev·g0 (the first step is steepest descent: Hprev = I) */
+            double sd = 0, dd = 0;
+            for (int i = 0; i < N; i++) {
+                d[i] = 0;
+                for (int j = 0; j < N; j++) d[i] -= Hprev[i * N + j] * g0[j];
+                sd += o.s[i] * d[i];
+                dd += d[i] * d[i];
+            }
+            expected_update(us[k], N, Hprev, o.s, o.y, g0, sd / dd, Hexp);
+            for (int i = 0; i < N; i++) {
+                double hy = 0;
+                for (int j = 0; j < N; j++) {
+                    dmax = fmax(dmax, fabs(o.H[i * N + j] - Hexp[i * N + j]) / fabs(Hexp[i * N + i]));
+                    smax = fmax(smax, fabs(o.H[i * N + j] - o.H[j * N + i]));
+                    hy += o.H[i * N + j] * o.y[j];
+                }
+                secant = fmax(secant, fabs(hy - o.s[i]) / (fabs(o.s[i]) + 1e-300));
+            }
+            memcpy(Hprev, o.H, sizeof Hprev);
+        }
+        printf("     %s: 3 updates, max rel. deviation from the formula %.1e, asymmetry %.1e, "
+               "secant residual %.1e\n",
+               nt_qn_update_name(us[k]), dmax, smax, secant);
+        CHECK(dmax < 1e-10);
+        CHECK(smax < 1e-12);
+        CHECK(secant < 1e-8);
+        nt_lbfgs_free(&o);
+        nt_params_free(&p);
+    }
+}
+
+/* A restart (new objective) keeps the dense matrix; too many parameters for a dense
+ * matrix is a located error, not an allocation attempt. */
+static void test_dense_restart_and_limit(void)
+{
+    nt_params p;
+    CHECK_OK(nt_params_init(&p, NT_F64, 4));
+    CHECK(nt_params_add(&p, "x", 1, 4) != NULL);
+    for (int i = 0; i < 4; i++) pset(&p, i, i % 2 == 0 ? -1.2 : 1.0);
+    nt_lbfgs o;
+    nt_lbfgs_config cfg = nt_lbfgs_config_default(NT_F64);
+    cfg.update = NT_QN_SSBROYDEN;
+    CHECK_OK(nt_lbfgs_init(&o, &p, &cfg));
+    obj_ctx c = {0};
+    for (int i = 0; i < 5; i++) CHECK(nt_lbfgs_step(&o, rosen, &c) == NT_LBFGS_RUNNING);
+    double H[16];
+    memcpy(H, o.H, sizeof H);
+    CHECK(H[1] != 0); /* updated, not the identity */
+    nt_lbfgs_restart(&o);
+    CHECK(memcmp(H, o.H, sizeof H) == 0 && o.k == 1);
+    int f_ok;
+    c.ra = 2;
+    nt_lbfgs_state st = run_to_end(&o, rosen, &c, 500, &f_ok);
+    CHECK(terminal(st) && st != NT_LBFGS_NONFINITE && f_ok);
+    CHECK_NEAR(pget(&p, 0), 2.0, 1e-8);
+    CHECK_NEAR(pget(&p, 1), 4.0, 1e-8);
+    nt_lbfgs_free(&o);
+    nt_params_free(&p);
+
+    CHECK_OK(nt_params_init(&p, NT_F64, NT_QN_DENSE_MAX + 1));
+    CHECK(nt_params_add(&p, "x", 1, NT_QN_DENSE_MAX + 1) != NULL);
+    cfg.update = NT_QN_BFGS;
+    CHECK(nt_lbfgs_init(&o, &p, &cfg) == NT_ERR_ARG);
+    CHECK(strstr(nt_error_msg(), "bfgs keeps a dense inverse Hessian") && strstr(nt_error_msg(), "use lbfgs"));
+    CHECK(o.H == NULL && o.s == NULL);
+    nt_params_free(&p);
+}
+
 /* Steps leave the heap as they found it (nt_lbfgs_init allocates everything; glibc's
  * mallinfo2 sees net allocations only, so this catches leaks and retained buffers). */
 static void test_heap_unchanged_by_steps(void)
@@ -808,13 +984,18 @@ static void test_heap_unchanged_by_steps(void)
     CHECK(nt_params_add(&p, "x", 1, 10) != NULL);
     for (int i = 0; i < 10; i++) pset(&p, i, i % 2 == 0 ? -1.2 : 1.0);
     nt_lbfgs o;
-    CHECK_OK(nt_lbfgs_init(&o, &p, NULL));
-    obj_ctx c = {0};
-    struct mallinfo2 before = mallinfo2();
-    for (int i = 0; i < 50; i++) nt_lbfgs_step(&o, rosen, &c);
-    struct mallinfo2 after = mallinfo2();
-    CHECK(before.uordblks == after.uordblks && before.hblkhd == after.hblkhd);
-    nt_lbfgs_free(&o);
+    for (int k = 0; k < 2; k++) { /* L-BFGS and dense SSBroyden */
+        nt_lbfgs_config cfg = nt_lbfgs_config_default(NT_F64);
+        cfg.update = k ? NT_QN_SSBROYDEN : NT_QN_LBFGS;
+        CHECK_OK(nt_lbfgs_init(&o, &p, &cfg));
+        obj_ctx c = {0};
+        struct mallinfo2 before = mallinfo2();
+        for (int i = 0; i < 50; i++) nt_lbfgs_step(&o, rosen, &c);
+        struct mallinfo2 after = mallinfo2();
+        CHECK(before.uordblks == after.uordblks && before.hblkhd == after.hblkhd);
+        nt_lbfgs_free(&o);
+        for (int i = 0; i < 10; i++) pset(&p, i, i % 2 == 0 ? -1.2 : 1.0);
+    }
     nt_params_free(&p);
 #endif
 }
@@ -835,6 +1016,9 @@ int main(void)
     RUN(test_flaky_nan);
     RUN(test_mlp_fit);
     RUN(test_negative_curvature_pair_skipped);
+    RUN(test_dense_convergence);
+    RUN(test_dense_update_formula);
+    RUN(test_dense_restart_and_limit);
     RUN(test_heap_unchanged_by_steps);
     return nt_test_finish();
 }

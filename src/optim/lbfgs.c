@@ -27,6 +27,24 @@
  *      saw last, it is evaluated once more, so that side results of the objective
  *      (component losses, caches) match p->data when nt_lbfgs_step returns.
  *
+ * Dense modes (cfg.update != NT_QN_LBFGS) keep the inverse Hessian H as an n×n matrix
+ * instead of the history: d = −H·g0, the same line search, and after each accepted
+ * step (when sᵀy > ε·yᵀy) the self-scaled Broyden-family update
+ *     H ← (H − H·y·yᵀ·H / yᵀHy + φ·yᵀHy·v·vᵀ) / τ + s·sᵀ / sᵀy,
+ *     v = s / sᵀy − H·y / yᵀHy,
+ * with, for b = −t·sᵀg0 / sᵀy (= sᵀBs / sᵀy for B = H⁻¹), h = yᵀHy / sᵀy, a = b·h − 1:
+ *   BFGS:      φ = 1, τ = 1, and H = (sᵀy / yᵀy)·I before the first update
+ *              (Nocedal & Wright eq. 6.20);
+ *   SSBFGS:    φ = 1, τ = min(1, 1/b) (Al-Baali);
+ *   SSBroyden: θ = max(θ⁻, min(θ⁺, (1 − b)/b)), θ⁻ = (ρ⁻ − 1)/a, θ⁺ = 1/ρ⁻,
+ *              ρ⁻ = min(1, h·(1 − √(a/(1 + a)))), σ = 1 + θ·a, φ = (1 − θ)/σ,
+ *              τ = min(ρ̃·σ^(1/(1−n)), σ) if θ ≤ 0, else ρ̃·min(σ^(1/(1−n)), 1/θ),
+ *              ρ̃ = min(1, 1/b) (Urbán, Stefanou & Pons 2025, eqs. 13–23; with a ≈ 0
+ *              it is SSBFGS).
+ * H starts as I, survives nt_lbfgs_restart (new sample points) and is reset to I when
+ * its direction is not a descent direction or the update leaves a non-positive or
+ * non-finite diagonal.
+ *
  * Nothing is allocated after nt_lbfgs_init. */
 #include "core/internal.h"
 
@@ -44,6 +62,7 @@
 nt_lbfgs_config nt_lbfgs_config_default(nt_dtype dt)
 {
     nt_lbfgs_config c;
+    c.update = NT_QN_LBFGS;
     c.history = 50;
     c.max_ls = 25;
     c.c1 = 1e-4;
@@ -64,7 +83,25 @@ void nt_lbfgs_free(nt_lbfgs *o)
     free(o->g);
     free(o->x0);
     free(o->g0);
+    free(o->H);
+    free(o->hy);
     memset(o, 0, sizeof *o);
+}
+
+const char *nt_qn_update_name(nt_qn_update u)
+{
+    static const char *names[] = {"lbfgs", "bfgs", "ssbfgs", "ssbroyden"};
+    return (unsigned)u < sizeof names / sizeof names[0] ? names[u] : "?";
+}
+
+static int dense(const nt_lbfgs *o) { return o->cfg.update != NT_QN_LBFGS; }
+
+/* H = I. */
+static void dense_identity(nt_lbfgs *o)
+{
+    const size_t n = (size_t)o->n;
+    memset(o->H, 0, n * n * sizeof(double));
+    for (size_t i = 0; i < n; i++) o->H[i * n + i] = 1.0;
 }
 
 nt_status nt_lbfgs_init(nt_lbfgs *o, nt_params *p, const nt_lbfgs_config *cfg)
@@ -78,6 +115,16 @@ nt_status nt_lbfgs_init(nt_lbfgs *o, nt_params *p, const nt_lbfgs_config *cfg)
     NT_ASSERT(c.max_ls >= 1, "L-BFGS max_ls must be at least 1");
     NT_ASSERT(c.c1 > 0 && c.c1 < c.c2 && c.c2 < 1, "Wolfe constants need 0 < c1 < c2 < 1");
     NT_ASSERT(c.tol_grad >= 0 && c.tol_change >= 0, "L-BFGS tolerances must be >= 0");
+    NT_ASSERT((unsigned)c.update <= NT_QN_SSBROYDEN, "unknown quasi-Newton update");
+    if (c.update != NT_QN_LBFGS) {
+        if (p->n > NT_QN_DENSE_MAX)
+            return nt_set_error(NT_ERR_ARG,
+                                "%s keeps a dense inverse Hessian: %lld parameters would need %.1f GB "
+                                "(at most %d parameters); use lbfgs or a smaller network",
+                                nt_qn_update_name(c.update), (long long)p->n,
+                                (double)p->n * (double)p->n * 8e-9, NT_QN_DENSE_MAX);
+        c.history = 1;  /* s and y of the latest step are all the update needs */
+    }
 
     const size_t n = (size_t)p->n, m = (size_t)c.history;
     if (n > SIZE_MAX / sizeof(double) / m)
@@ -91,14 +138,20 @@ nt_status nt_lbfgs_init(nt_lbfgs *o, nt_params *p, const nt_lbfgs_config *cfg)
     o->g = malloc(n * sizeof(double));
     o->x0 = malloc(n * sizeof(double));
     o->g0 = malloc(n * sizeof(double));
-    if (!o->s || !o->y || !o->rho || !o->alpha || !o->d || !o->g || !o->x0 || !o->g0) {
+    if (c.update != NT_QN_LBFGS) {
+        o->H = malloc(n * n * sizeof(double));
+        o->hy = malloc(n * sizeof(double));
+    }
+    if (!o->s || !o->y || !o->rho || !o->alpha || !o->d || !o->g || !o->x0 || !o->g0 ||
+        (c.update != NT_QN_LBFGS && (!o->H || !o->hy))) {
         nt_lbfgs_free(o);
-        return nt_set_error(NT_ERR_NOMEM, "out of memory for L-BFGS state (n = %zu, history %zu)",
-                            n, m);
+        return nt_set_error(NT_ERR_NOMEM, "out of memory for the %s state (n = %zu)",
+                            nt_qn_update_name(c.update), n);
     }
     o->cfg = c;
     o->p = p;
     o->n = p->n;
+    if (o->H) dense_identity(o);
     o->state = NT_LBFGS_RUNNING;
     o->f = NAN;  /* unknown until the first step evaluates the start point */
     return NT_OK;
@@ -193,6 +246,7 @@ static void reset_history(nt_lbfgs *o)
 {
     o->k = 0;
     o->head = 0;
+    if (dense(o)) dense_identity(o);
 }
 
 /* d = −g0; returns dᵀg0. */
@@ -202,13 +256,31 @@ static double steepest(nt_lbfgs *o)
     return -dot(o->g0, o->g0, o->n);
 }
 
-/* d = −H·g0 by the two-loop recursion; returns dᵀg0. */
+/* out = H·v for the dense H (symmetric, full storage). */
+static void dense_matvec(const nt_lbfgs *o, const double *v, double *out, double sign)
+{
+    const int64_t n = o->n;
+    const double *H = o->H;
+    _Pragma("omp parallel for schedule(static) if (n >= 512)")
+    for (int64_t i = 0; i < n; i++) {
+        const double *row = H + (size_t)i * (size_t)n;
+        double acc = 0;
+        for (int64_t j = 0; j < n; j++) acc += row[j] * v[j];
+        out[i] = sign * acc;
+    }
+}
+
+/* d = −H·g0 by the two-loop recursion (or the dense product); returns dᵀg0. */
 static double lbfgs_direction(nt_lbfgs *o)
 {
     const int64_t n = o->n;
     const int m = o->cfg.history;
     double *d = o->d;
     if (o->k == 0) return steepest(o);
+    if (dense(o)) {
+        dense_matvec(o, o->g0, d, -1.0);
+        return dot(d, o->g0, n);
+    }
     for (int64_t i = 0; i < n; i++) d[i] = -o->g0[i];
     for (int j = 0; j < o->k; j++) {  /* newest to oldest */
         int idx = (o->head - 1 - j + m) % m;
@@ -375,6 +447,66 @@ static int line_search(nt_lbfgs *o, nt_objective_fn fn, void *user, double t, do
 }
 
 /* ---------------------------------------------------------------------------- */
+/* Dense update                                                                   */
+
+/* The Broyden-family update of H from s = o->s, y = o->y (sᵀy = ys > 0) after a step
+ * of length t along d from x0 with gradient g0 (o->g0 must still be the old one).
+ * Returns 1, or 0 when H was reset to I instead. */
+static int dense_update(nt_lbfgs *o, double t, double ys)
+{
+    const int64_t n = o->n;
+    const double *s = o->s, *y = o->y;
+    double *H = o->H, *hy = o->hy;
+    const double rho = 1.0 / ys;
+    if (o->cfg.update == NT_QN_BFGS && o->k == 0) {  /* first update: H = (sᵀy / yᵀy)·I */
+        double sc = ys / dot(y, y, n);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < n; j++) H[(size_t)i * (size_t)n + (size_t)j] = i == j ? sc : 0.0;
+    }
+    dense_matvec(o, y, hy, 1.0);
+    double yhy = dot(y, hy, n);
+    if (!(yhy > 0) || !isfinite(yhy)) {
+        dense_identity(o);
+        return 0;
+    }
+    double phi = 1.0, tau = 1.0;
+    if (o->cfg.update != NT_QN_BFGS) {
+        double b = -t * dot(s, o->g0, n) * rho, h = yhy * rho;
+        double rt = b > 1.0 ? 1.0 / b : 1.0;  /* ρ̃ = min(1, 1/b) */
+        tau = rt;                             /* SSBFGS, and SSBroyden with a ≈ 0 */
+        double a = b * h - 1.0;
+        if (o->cfg.update == NT_QN_SSBROYDEN && a > 1e-12 && isfinite(a)) {
+            double rm = NT_MIN(1.0, h * (1.0 - sqrt(a / (1.0 + a))));
+            double tm = (rm - 1.0) / a, tp = 1.0 / rm;
+            double theta = NT_MAX(tm, NT_MIN(tp, (1.0 - b) / b));
+            double sigma = 1.0 + theta * a;
+            double sp = pow(fabs(sigma), 1.0 / (1.0 - (double)n));
+            tau = theta <= 0 ? NT_MIN(rt * sp, sigma) : rt * NT_MIN(sp, 1.0 / theta);
+            phi = (1.0 - theta) / sigma;
+        }
+        if (!(b > 0) || !(tau > 0) || !isfinite(tau) || !isfinite(phi)) {
+            dense_identity(o);
+            return 0;
+        }
+    }
+    /* v = ρ·s − hy / yhy, kept in o->d (the direction is no longer needed). */
+    double *v = o->d;
+    for (int64_t i = 0; i < n; i++) v[i] = rho * s[i] - hy[i] / yhy;
+    const double inv_tau = 1.0 / tau, cy = 1.0 / yhy, cv = phi * yhy;
+    int bad = 0;
+    _Pragma("omp parallel for schedule(static) reduction(|:bad) if (n >= 512)")
+    for (int64_t i = 0; i < n; i++) {
+        double *row = H + (size_t)i * (size_t)n;
+        const double hi = hy[i], vi = v[i], si = s[i];
+        for (int64_t j = 0; j < n; j++)
+            row[j] = (row[j] - cy * hi * hy[j] + cv * vi * v[j]) * inv_tau + rho * si * s[j];
+        if (!(row[i] > 0) || !isfinite(row[i])) bad = 1;
+    }
+    if (bad) dense_identity(o);
+    return !bad;
+}
+
+/* ---------------------------------------------------------------------------- */
 /* Iteration                                                                      */
 
 static int grad_finite(const nt_lbfgs *o)
@@ -494,11 +626,22 @@ nt_lbfgs_state nt_lbfgs_step(nt_lbfgs *o, nt_objective_fn fn, void *user)
                 sn[i] = xi - o->x0[i];
                 yn[i] = gi - o->g0[i];
             }
-            o->x0[i] = xi;
-            o->g0[i] = gi;
+            if (!dense(o)) {
+                o->x0[i] = xi;
+                o->g0[i] = gi;
+            }
         }
     });
-    if (keep) {
+    if (dense(o)) {  /* the update needs the old gradient; then move x0, g0 */
+        if (keep) o->k = dense_update(o, t_acc, ys);
+        NT_DISPATCH(dt, T, {
+            const T *x = p->data, *g = p->grad;
+            for (int64_t i = 0; i < n; i++) {
+                o->x0[i] = (double)x[i];
+                o->g0[i] = (double)g[i];
+            }
+        });
+    } else if (keep) {
         o->rho[o->head] = 1.0 / ys;
         o->head = (o->head + 1) % m;
         if (o->k < m) o->k++;

@@ -905,8 +905,9 @@ static void res_forward(nt_pinn *m, const double *xp, int64_t cm, int grad, nt_t
     b.user = &fc;
     bind_coords(m, &b, x, 0, cm);
     bind_unknowns(m, &b);
+    const nt_expr *pde = m->pde_active ? m->pde_active : p->pde;
     for (int k = 0; k < p->n_pde; k++) {
-        r[k] = nt_expr_compile(&p->pde[k], t, &b);
+        r[k] = nt_expr_compile(&pde[k], t, &b);
         NT_ASSERT(r[k] != NULL, nt_error_msg());
     }
 }

@@ -79,6 +79,7 @@ typedef struct nt_pinn {
                                        parameters, then room to set the current ones aside */
     double *cond_shift;             /* n_cond_pts: at the initial faces' rows, the previous
                                        window's condition residual at this window's start */
+    const nt_expr *pde_active;      /* NULL: the problem's pde; else a stage's (curriculum) */
     int cond_capture;               /* 1: the loss stores those residuals into cond_shift */
     double *win_x, *win_out;        /* prediction: rows of one window gathered (chunk × D, × F) */
     int64_t *win_idx;

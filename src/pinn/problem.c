@@ -273,27 +273,80 @@ static nt_status load_unknowns(nt_problem *p, const nt_ydoc *d, const nt_ynode *
     return NT_OK;
 }
 
-static nt_status load_pde(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+/* Parses a 'pde' node (one expression or a list) into out[]; *cnt gets the count. */
+static nt_status parse_pde_list(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, nt_expr *out, int *cnt)
 {
-    if (!n) return nt_yaml_error(d, d->root, "missing 'pde' (e.g. pde: \"u_t + u*u_x - nu*u_xx\")");
     const nt_ynode *items[NT_PROB_MAX_PDE];
-    int cnt = 0;
+    int c = 0;
     if (n->kind == NT_Y_SCALAR) {
-        items[cnt++] = n;
+        items[c++] = n;
     } else if (n->kind == NT_Y_SEQ && n->n >= 1 && n->n <= NT_PROB_MAX_PDE) {
-        for (int i = 0; i < n->n; i++) items[cnt++] = n->items[i];
+        for (int i = 0; i < n->n; i++) items[c++] = n->items[i];
     } else {
         return nt_yaml_error(d, n, "'pde' must be an expression or a list of 1 to %d expressions", NT_PROB_MAX_PDE);
     }
-    for (int i = 0; i < cnt; i++) {
-        nt_status st = parse_expr(d, items[i], &p->env, "pde", &p->pde[i]);
+    for (int i = 0; i < c; i++) {
+        nt_status st = parse_expr(d, items[i], &p->env, "pde", &out[i]);
         if (st) return st;
-        p->n_pde = i + 1;
-        int u = nt_expr_uses(&p->pde[i]);
+        *cnt = i + 1;
+        int u = nt_expr_uses(&out[i]);
         if (u & NT_EXPR_USES_LOGIC)
             return nt_yaml_error(d, items[i], "pde: comparisons and && || cannot be part of a residual");
         if (!(u & NT_EXPR_USES_FIELD))
             return nt_yaml_error(d, items[i], "pde: the residual does not involve any field");
+    }
+    return NT_OK;
+}
+
+static nt_status load_pde(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
+{
+    if (!n) return nt_yaml_error(d, d->root, "missing 'pde' (e.g. pde: \"u_t + u*u_x - nu*u_xx\")");
+    return parse_pde_list(p, d, n, p->pde, &p->n_pde);
+}
+
+/* The (field, derivative counts) an expression uses, as keys, for the subset check. */
+typedef struct deriv_set {
+    int n, overflow;
+    int key[64][1 + NT_EXPR_MAX_VARS];
+} deriv_set;
+
+static void deriv_collect(void *user, int field, const int *counts)
+{
+    deriv_set *ds = user;
+    int k[1 + NT_EXPR_MAX_VARS];
+    k[0] = field;
+    for (int v = 0; v < NT_EXPR_MAX_VARS; v++) k[1 + v] = counts[v];
+    for (int i = 0; i < ds->n; i++)
+        if (!memcmp(ds->key[i], k, sizeof k)) return;
+    if (ds->n == 64) {
+        ds->overflow = 1;
+        return;
+    }
+    memcpy(ds->key[ds->n++], k, sizeof k);
+}
+
+/* A stage's 'pde': as many residuals as the problem's, using only derivatives the
+ * problem's residuals use (the network's derivative streams are fixed at setup). */
+static nt_status load_stage_pde(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, int stage)
+{
+    int cnt = 0;
+    nt_status st = parse_pde_list(p, d, n, p->stage_pde[stage], &cnt);
+    if (st) return st;
+    p->stage_has_pde[stage] = 1;
+    if (cnt != p->n_pde)
+        return nt_yaml_error(d, n, "a stage's pde needs %d residual%s, as the problem's 'pde' has", p->n_pde,
+                             p->n_pde == 1 ? "" : "s");
+    deriv_set main_set = {0}, stage_set = {0};
+    for (int k = 0; k < p->n_pde; k++) {
+        nt_expr_visit_fields(&p->pde[k], deriv_collect, &main_set);
+        nt_expr_visit_fields(&p->stage_pde[stage][k], deriv_collect, &stage_set);
+    }
+    for (int i = 0; i < stage_set.n; i++) {
+        int found = 0;
+        for (int j = 0; j < main_set.n && !found; j++) found = !memcmp(stage_set.key[i], main_set.key[j], sizeof main_set.key[0]);
+        if (!found)
+            return nt_yaml_error(d, n, "a stage's pde may only use the field derivatives of the problem's 'pde' "
+                                       "(it changes coefficients, not the equation's order)");
     }
     return NT_OK;
 }
@@ -747,20 +800,20 @@ static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     return NT_OK;
 }
 
-const char *nt_stage_name(nt_stage_kind k)
+const char *nt_stage_name(const nt_stage *s)
 {
     static const char *names[] = {"adam", "lbfgs", "multiadam", "config", "soap"};
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+    if (s->kind == NT_STAGE_LBFGS) return nt_qn_update_name(s->qn);
+    return (unsigned)s->kind < sizeof names / sizeof names[0] ? names[s->kind] : "?";
 }
 
 static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, nt_stage *s)
 {
-    (void)p;
-    static const char *keys[] = {"optimizer", "steps", "lr", "decay_rate", "decay_every", "warmup", "history", "resample_every", NULL};
+    static const char *keys[] = {"optimizer", "steps", "lr", "decay_rate", "decay_every", "warmup", "history", "resample_every", "pde", NULL};
     nt_status st = nt_yaml_check_keys(d, n, keys, "stage");
     if (st) return st;
     const nt_ynode *x = nt_ynode_get(n, "optimizer");
-    if (!x) return nt_yaml_error(d, n, "a stage needs 'optimizer' (adam, multiadam, config, soap or lbfgs)");
+    if (!x) return nt_yaml_error(d, n, "a stage needs 'optimizer' (adam, multiadam, config, soap, lbfgs, bfgs, ssbfgs or ssbroyden)");
     const char *o;
     if ((st = nt_yaml_str(d, x, "optimizer", &o))) return st;
     memset(s, 0, sizeof *s);
@@ -770,10 +823,13 @@ static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, 
     s->history = 50;
     if (!strcmp(o, "adam")) s->kind = NT_STAGE_ADAM;
     else if (!strcmp(o, "lbfgs") || !strcmp(o, "l-bfgs")) s->kind = NT_STAGE_LBFGS;
+    else if (!strcmp(o, "bfgs")) s->kind = NT_STAGE_LBFGS, s->qn = NT_QN_BFGS;
+    else if (!strcmp(o, "ssbfgs")) s->kind = NT_STAGE_LBFGS, s->qn = NT_QN_SSBFGS;
+    else if (!strcmp(o, "ssbroyden")) s->kind = NT_STAGE_LBFGS, s->qn = NT_QN_SSBROYDEN;
     else if (!strcmp(o, "multiadam")) s->kind = NT_STAGE_MULTIADAM;
     else if (!strcmp(o, "config")) s->kind = NT_STAGE_CONFIG;
     else if (!strcmp(o, "soap")) s->kind = NT_STAGE_SOAP;
-    else return nt_yaml_error(d, x, "unknown optimizer '%s' (adam, multiadam, config, soap, lbfgs)", o);
+    else return nt_yaml_error(d, x, "unknown optimizer '%s' (adam, multiadam, config, soap, lbfgs, bfgs, ssbfgs, ssbroyden)", o);
     if (!(x = nt_ynode_get(n, "steps"))) return nt_yaml_error(d, n, "a stage needs 'steps'");
     if ((st = nt_yaml_int(d, x, "steps", 0, INT64_MAX / 4, &s->steps))) return st;
     if ((x = nt_ynode_get(n, "lr")) && (st = nt_yaml_double(d, x, "lr", &s->lr))) return st;
@@ -784,6 +840,8 @@ static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, 
     if ((x = nt_ynode_get(n, "warmup")) && (st = nt_yaml_int(d, x, "warmup", 0, INT64_MAX / 4, &s->warmup))) return st;
     int64_t h;
     if ((x = nt_ynode_get(n, "history"))) {
+        if (s->kind != NT_STAGE_LBFGS || s->qn != NT_QN_LBFGS)
+            return nt_yaml_error(d, x, "history is for lbfgs (%s keeps no history)", o);
         if ((st = nt_yaml_int(d, x, "history", 1, 1000, &h))) return st;
         s->history = (int)h;
     }
@@ -793,7 +851,8 @@ static nt_status load_stage(nt_problem *p, const nt_ydoc *d, const nt_ynode *n, 
         if ((st = nt_yaml_int(d, x, "resample_every", 1, INT64_MAX / 4, &s->resample_every))) return st;
     }
     if (s->kind == NT_STAGE_LBFGS && (nt_ynode_get(n, "lr") || nt_ynode_get(n, "decay_rate") || nt_ynode_get(n, "warmup")))
-        return nt_yaml_error(d, n, "lbfgs takes no learning rate (it uses a line search)");
+        return nt_yaml_error(d, n, "%s takes no learning rate (it uses a line search)", o);
+    if ((x = nt_ynode_get(n, "pde")) && (st = load_stage_pde(p, d, x, (int)(s - p->stages)))) return st;
     return NT_OK;
 }
 
@@ -1528,8 +1587,8 @@ static void defaults(nt_problem *p)
     p->sampler = NT_SAMPLER_LHS;
     p->chunk = 2048;
     p->n_stages = 2;
-    p->stages[0] = (nt_stage){NT_STAGE_ADAM, 2000, 1e-3, 1, 1000, 0, 50, 0};
-    p->stages[1] = (nt_stage){NT_STAGE_LBFGS, 5000, 0, 1, 1000, 0, 50, 0};
+    p->stages[0] = (nt_stage){NT_STAGE_ADAM, 2000, 1e-3, 1, 1000, 0, 50, 0, NT_QN_LBFGS};
+    p->stages[1] = (nt_stage){NT_STAGE_LBFGS, 5000, 0, 1, 1000, 0, 50, 0, NT_QN_LBFGS};
     p->log_every = 100;
     p->eval_every = 500;
     p->checkpoint_every = 1000;
@@ -1599,6 +1658,8 @@ nt_status nt_problem_load(nt_problem *p, const char *path)
 void nt_problem_free(nt_problem *p)
 {
     for (int i = 0; i < NT_PROB_MAX_PDE; i++) nt_expr_free(&p->pde[i]);
+    for (int k = 0; k < NT_PROB_MAX_STAGES; k++)
+        for (int i = 0; i < NT_PROB_MAX_PDE; i++) nt_expr_free(&p->stage_pde[k][i]);
     for (int i = 0; i < NT_PROB_MAX_COND; i++) {
         nt_expr_free(&p->cond[i].residual);
         nt_expr_free(&p->cond[i].where_pred);

@@ -83,6 +83,7 @@ typedef struct nt_stage {
     int history;             /* L-BFGS pairs */
     int64_t resample_every;  /* L-BFGS: redraw the residual points at the stage's start and
                                 every so many iterations, restarting the line search (0 = no) */
+    nt_qn_update qn;         /* NT_STAGE_LBFGS: L-BFGS, or a dense BFGS/SSBFGS/SSBroyden */
 } nt_stage;
 
 typedef enum nt_ref_kind {
@@ -111,6 +112,10 @@ typedef struct nt_problem {
 
     int n_pde;
     nt_expr pde[NT_PROB_MAX_PDE];
+    /* a stage's own residuals (curriculum regularization: the same derivatives with
+     * other coefficients), used while that stage runs */
+    int stage_has_pde[NT_PROB_MAX_STAGES];
+    nt_expr stage_pde[NT_PROB_MAX_STAGES][NT_PROB_MAX_PDE];
     double pde_weight;
 
     int n_cond;
@@ -226,8 +231,8 @@ typedef struct nt_problem {
     nt_act ms_act;
 } nt_problem;
 
-/* "adam", "lbfgs", "multiadam", "config", "soap". */
-const char *nt_stage_name(nt_stage_kind k);
+/* "adam", "lbfgs", "bfgs", "ssbfgs", "ssbroyden", "multiadam", "config", "soap". */
+const char *nt_stage_name(const nt_stage *s);
 
 /* Reads and validates a problem file. On error returns non-OK with
  * "file:line:col: message" in nt_error_msg; *p is then freed. */

@@ -190,7 +190,7 @@ static int write_history(run *r)
         const double *row = r->hist + i * r->hist_cols;
         int st = (int)row[1];
         fprintf(f, "%lld,%d,%s", (long long)row[0], st,
-                st < p->n_stages ? nt_stage_name(p->stages[st].kind) : "-");
+                st < p->n_stages ? nt_stage_name(&p->stages[st]) : "-");
         for (int c = 2; c < r->hist_cols; c++) {
             if (isfinite(row[c])) fprintf(f, ",%.10g", row[c]);
             else fprintf(f, ",");
@@ -248,7 +248,7 @@ static nt_status ckpt_save(run *r)
     }
     if (!st && r->have_lbfgs) {
         nt_lbfgs *o = &r->lbfgs;
-        int64_t sc[8] = {o->k, o->head, o->iter, o->n_evals, o->state, o->started, o->cfg.history, 0};
+        int64_t sc[8] = {o->k, o->head, o->iter, o->n_evals, o->state, o->started, o->cfg.history, o->cfg.update};
         size_t hm = (size_t)o->cfg.history * n * sizeof(double);
         st = nt_ckpt_add(&w, "lbfgs_int", sc, sizeof sc);
         if (!st) st = nt_ckpt_add(&w, "lbfgs_f", &o->f, sizeof o->f);
@@ -258,6 +258,7 @@ static nt_status ckpt_save(run *r)
         if (!st) st = nt_ckpt_add(&w, "lbfgs_d", o->d, n * sizeof(double));
         if (!st) st = nt_ckpt_add(&w, "lbfgs_x0", o->x0, n * sizeof(double));
         if (!st) st = nt_ckpt_add(&w, "lbfgs_g0", o->g0, n * sizeof(double));
+        if (!st && o->H) st = nt_ckpt_add(&w, "lbfgs_H", o->H, n * n * sizeof(double));
     }
     char path[NT_PROB_PATH + 32];
     join(path, sizeof path, r->dir, CKPT_NAME);
@@ -344,6 +345,9 @@ static nt_status restore_opt(run *r, const nt_ckpt *c, const char *path)
         size_t hm = (size_t)o->cfg.history * n * sizeof(double);
         st = nt_ckpt_get(c, path, "lbfgs_int", sc, sizeof sc);
         if (!st && sc[6] != o->cfg.history) st = nt_set_error(NT_ERR_FORMAT, "%s: L-BFGS history length changed", path);
+        if (!st && sc[7] != o->cfg.update)
+            st = nt_set_error(NT_ERR_FORMAT, "%s: the checkpoint's quasi-Newton stage is %s, the problem's %s", path,
+                              nt_qn_update_name((nt_qn_update)sc[7]), nt_qn_update_name(o->cfg.update));
         if (!st) st = nt_ckpt_get(c, path, "lbfgs_f", &o->f, sizeof o->f);
         if (!st) st = nt_ckpt_get(c, path, "lbfgs_s", o->s, hm);
         if (!st) st = nt_ckpt_get(c, path, "lbfgs_y", o->y, hm);
@@ -351,6 +355,7 @@ static nt_status restore_opt(run *r, const nt_ckpt *c, const char *path)
         if (!st) st = nt_ckpt_get(c, path, "lbfgs_d", o->d, n * sizeof(double));
         if (!st) st = nt_ckpt_get(c, path, "lbfgs_x0", o->x0, n * sizeof(double));
         if (!st) st = nt_ckpt_get(c, path, "lbfgs_g0", o->g0, n * sizeof(double));
+        if (!st && o->H) st = nt_ckpt_get(c, path, "lbfgs_H", o->H, n * n * sizeof(double));
         if (!st) {
             o->k = (int)sc[0];
             o->head = (int)sc[1];
@@ -687,7 +692,7 @@ static void methods_desc(const nt_problem *p, char *out, size_t cap)
     if (p->rwf) ADD(", rwf");
     if (p->n_output) ADD(", hard constraints");
     ADD("; stages");
-    for (int k = 0; k < p->n_stages; k++) ADD("%s%s", k ? "+" : " ", nt_stage_name(p->stages[k].kind));
+    for (int k = 0; k < p->n_stages; k++) ADD("%s%s", k ? "+" : " ", nt_stage_name(&p->stages[k]));
     if (p->causal_slices) {
         ADD("; causal %d slices eps %g", p->causal_slices, p->causal_eps[0]);
         if (p->causal_n_eps > 1) ADD("..%g", p->causal_eps[p->causal_n_eps - 1]);
@@ -792,6 +797,7 @@ static nt_status stage_setup(run *r)
 {
     const nt_stage *s = &r->prob.stages[r->meta.stage];
     nt_status st = NT_OK;
+    r->m.pde_active = r->prob.stage_has_pde[r->meta.stage] ? r->prob.stage_pde[r->meta.stage] : NULL;
     if (s->kind != NT_STAGE_LBFGS) {
         nt_adam_config ac = nt_adam_config_default(s->lr);
         if (s->decay_rate < 1) {
@@ -824,6 +830,7 @@ static nt_status stage_setup(run *r)
     } else {
         nt_lbfgs_config lc = nt_lbfgs_config_default(r->m.dtype);
         lc.history = s->history;
+        lc.update = s->qn;
         st = nt_lbfgs_init(&r->lbfgs, &r->m.params, &lc);
         r->have_lbfgs = st == NT_OK;
     }
@@ -902,6 +909,7 @@ static double first_order_step(run *r, const char **status)
 
 static void stage_teardown(run *r)
 {
+    r->m.pde_active = NULL; /* after a curriculum stage, report the problem's own residual */
     if (r->have_adam) nt_adam_free(&r->adam);
     if (r->have_lbfgs) nt_lbfgs_free(&r->lbfgs);
     if (r->have_madam) nt_multiadam_free(&r->madam);
@@ -930,7 +938,7 @@ static void show_progress(run *r, double loss, int final_line)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  %s %.6g", p->env.unknowns[k], nt_pinn_unknown(&r->m, k));
     if (isfinite(r->last_err) && len + 40 < sizeof unk)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  rel L2 %.3e", r->last_err);
-    const char *opt = nt_stage_name(s->kind);
+    const char *opt = nt_stage_name(s);
     if (p->causal_slices && len + 60 < sizeof unk)
         len += (size_t)snprintf(unk + len, sizeof unk - len, "  causal eps %g w_min %.2f", p->causal_eps[r->m.causal_idx],
                                 r->m.causal_wmin);
@@ -1121,8 +1129,10 @@ int nt_run_train(const nt_run_opts *o)
             } else {
                 nt_pinn_causal_release(m); /* L-BFGS: one fixed objective, the plain loss */
                 if (s->resample_every > 0 && r->meta.step_in_stage % s->resample_every == 0) {
-                    /* fresh points (not fitted to one set), the same line search memory */
-                    nt_status rs = nt_pinn_resample(m);
+                    /* fresh points (not fitted to one set), the same line search memory;
+                     * with rad sampling they are drawn from the residual density (as in
+                     * Urbán, Stefanou & Pons 2025), otherwise with the sampler */
+                    nt_status rs = p->adaptive == NT_ADAPT_RAD ? nt_pinn_adapt(m) : nt_pinn_resample(m);
                     if (rs) {
                         fprintf(stderr, "noether: %s\n", nt_error_msg());
                         goto out_sig;
@@ -1214,7 +1224,7 @@ int nt_run_train(const nt_run_opts *o)
         fprintf(stderr, "\nnoether: the loss became non-finite at step %lld (stage %d, %s); training stopped.\n"
                         "The last good checkpoint (step %lld) is kept in %s/%s\n",
                 (long long)r->meta.global_step + 1, r->meta.stage + 1,
-                nt_stage_name(p->stages[r->meta.stage].kind), (long long)r->last_ckpt_step,
+                nt_stage_name(&p->stages[r->meta.stage]), (long long)r->last_ckpt_step,
                 r->dir, CKPT_NAME);
         write_history(r);
         {
