@@ -548,7 +548,7 @@ static void test_files_and_sections(void)
     EXPECT_ERROR(HEAD BODY "train: {sampler: grid}\n", "8:18", "unknown sampler 'grid'");
     EXPECT_ERROR(HEAD BODY "train: {points: 0}\n", "8:17", "points must be between 1 and");
     EXPECT_ERROR(HEAD BODY "train: {stages: []}\n", "8:17", "'stages' must be a list of 1 to 8 stages");
-    EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: sgd, steps: 1}]}\n", "8:30", "unknown optimizer 'sgd' (adam, multiadam, config, soap, lbfgs)");
+    EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: sgd, steps: 1}]}\n", "8:30", "unknown optimizer 'sgd' (adam, multiadam, config, soap, lbfgs, bfgs, ssbfgs, ssbroyden)");
     EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: adam}]}\n", "8:18", "a stage needs 'steps'");
     EXPECT_ERROR(HEAD BODY "train: {stages: [{steps: 3}]}\n", "8:18", "a stage needs 'optimizer'");
     EXPECT_ERROR(HEAD BODY "train: {stages: [{optimizer: adam, steps: -1}]}\n", "8:43", "steps must be between 0 and");
