@@ -652,6 +652,25 @@ static void test_causal_trains(void)
  * PDE alone does not admit u = 0: on the transport problem its per-group
  * normalized steps cancel and it stalls at the trivial solution, as its
  * equal-vote design implies): the error after a few hundred steps is bounded. */
+/* Trains the 2D Poisson problem −Δu = 2π² sin(πx) sin(πy) (u = 0 on the boundary)
+ * with a width×2 tanh MLP and the given `train:` block; returns the relative L2 error
+ * against sin(πx) sin(πy). The run folder is g_tmp/name. */
+static double poisson_train(const char *name, int width, const char *train)
+{
+    char yaml[512], d[512], text[4096];
+    snprintf(yaml, sizeof yaml, "%s/%s.yaml", g_tmp, name);
+    snprintf(d, sizeof d, "%s/%s", g_tmp, name);
+    snprintf(text, sizeof text,
+             "name: %s\ndomain: {x: [0, 1], y: [0, 1]}\nfields: [u]\n"
+             "pde: \"u_xx + u_yy + 2*pi^2*sin(pi*x)*sin(pi*y)\"\n"
+             "conditions: [{where: boundary, u: 0, points: 128}]\n"
+             "model: {width: %d, depth: 2}\n"
+             "reference: {exact: {u: \"sin(pi*x)*sin(pi*y)\"}, grid: {x: 33, y: 33}}\n"
+             "train:\n%s", name, width, train);
+    nt_test_write_text(yaml, text);
+    return nt_test_train(__FILE__, __LINE__, yaml, d);
+}
+
 /* Adam, then each quasi-Newton stage for the same iterations on the Poisson problem.
  * Measured: lbfgs 7.5e-2, bfgs 1.0e-1, ssbfgs 2.0e-2, ssbroyden 4.1e-3. The bounds
  * are loose: every stage converges somewhat, and SSBroyden beats L-BFGS by 2x at least. */
@@ -660,19 +679,12 @@ static void test_quasi_newton_train(void)
     static const char *opts[] = {"lbfgs", "bfgs", "ssbfgs", "ssbroyden"};
     double err[4];
     for (int k = 0; k < 4; k++) {
-        char yaml[512], d[512], text[4096];
-        snprintf(yaml, sizeof yaml, "%s/q_%s.yaml", g_tmp, opts[k]);
-        snprintf(d, sizeof d, "%s/q_%s", g_tmp, opts[k]);
-        snprintf(text, sizeof text,
-                 "name: q\ndomain: {x: [0, 1], y: [0, 1]}\nfields: [u]\n"
-                 "pde: \"u_xx + u_yy + 2*pi^2*sin(pi*x)*sin(pi*y)\"\n"
-                 "conditions: [{where: boundary, u: 0, points: 128}]\n"
-                 "model: {width: 12, depth: 2}\n"
-                 "reference: {exact: {u: \"sin(pi*x)*sin(pi*y)\"}, grid: {x: 33, y: 33}}\n"
-                 "train:\n  dtype: float64\n  seed: 2\n  points: 256\n  log_every: 100\n  eval_every: 0\n"
+        char name[64], train[512];
+        snprintf(name, sizeof name, "q_%s", opts[k]);
+        snprintf(train, sizeof train,
+                 "  dtype: float64\n  seed: 2\n  points: 256\n  log_every: 100\n  eval_every: 0\n"
                  "  stages: [{optimizer: adam, lr: 1e-2, steps: 200}, {optimizer: %s, steps: 300}]\n", opts[k]);
-        nt_test_write_text(yaml, text);
-        err[k] = nt_test_train(__FILE__, __LINE__, yaml, d);
+        err[k] = poisson_train(name, 12, train);
         printf("    adam 200 + %-9s 300: rel L2 %.3e\n", opts[k], err[k]);
         CHECK(err[k] < 0.3);
     }
@@ -685,23 +697,13 @@ static void test_quasi_newton_train(void)
  * report is of the problem's own equation. */
 static void test_stage_pde(void)
 {
-    char yaml[512], d[512], text[4096];
-    snprintf(yaml, sizeof yaml, "%s/spde.yaml", g_tmp);
-    snprintf(d, sizeof d, "%s/spde", g_tmp);
-    snprintf(text, sizeof text,
-             "name: spde\ndomain: {x: [0, 1], y: [0, 1]}\nfields: [u]\n"
-             "pde: \"u_xx + u_yy + 2*pi^2*sin(pi*x)*sin(pi*y)\"\n"
-             "conditions: [{where: boundary, u: 0, points: 128}]\n"
-             "model: {width: 12, depth: 2}\n"
-             "reference: {exact: {u: \"sin(pi*x)*sin(pi*y)\"}, grid: {x: 33, y: 33}}\n"
-             "train:\n  dtype: float64\n  seed: 2\n  points: 256\n  log_every: 100\n  eval_every: 0\n"
-             "  stages: [{optimizer: adam, lr: 1e-2, steps: 300, pde: \"u_xx + u_yy\"}]\n");
-    nt_test_write_text(yaml, text);
-    double err = nt_test_train(__FILE__, __LINE__, yaml, d);
+    double err = poisson_train("spde", 12,
+                               "  dtype: float64\n  seed: 2\n  points: 256\n  log_every: 100\n  eval_every: 0\n"
+                               "  stages: [{optimizer: adam, lr: 1e-2, steps: 300, pde: \"u_xx + u_yy\"}]\n");
     printf("    trained on u_xx + u_yy = 0 only: rel L2 %.3e against the source's solution\n", err);
     CHECK(err > 0.9);
     char pa[600];
-    snprintf(pa, sizeof pa, "%s/summary.json", d);
+    snprintf(pa, sizeof pa, "%s/spde/summary.json", g_tmp);
     char *sj = nt_test_read_text(pa);
     CHECK(sj && strstr(sj, "\"final_loss\""));
     if (sj) { /* the final loss includes the source term's residual: about (2π²)²/4 ≈ 97 */
@@ -719,19 +721,12 @@ static void test_optimizers_train(void)
     static const double lrs[] = {3e-3, 1e-2, 3e-3, 3e-3};
     int steps = 500;
     for (int k = 0; k < 4; k++) {
-        char yaml[512], d[512], text[4096];
-        snprintf(yaml, sizeof yaml, "%s/o_%s.yaml", g_tmp, opts[k]);
-        snprintf(d, sizeof d, "%s/o_%s", g_tmp, opts[k]);
-        snprintf(text, sizeof text,
-                 "name: o\ndomain: {x: [0, 1], y: [0, 1]}\nfields: [u]\n"
-                 "pde: \"u_xx + u_yy + 2*pi^2*sin(pi*x)*sin(pi*y)\"\n"
-                 "conditions: [{where: boundary, u: 0, points: 128}]\n"
-                 "model: {width: 16, depth: 2}\n"
-                 "reference: {exact: {u: \"sin(pi*x)*sin(pi*y)\"}, grid: {x: 33, y: 33}}\n"
-                 "train:\n  seed: 2\n  points: 256\n  resample_every: 50\n  log_every: 50\n  eval_every: 0\n"
+        char name[64], train[512];
+        snprintf(name, sizeof name, "o_%s", opts[k]);
+        snprintf(train, sizeof train,
+                 "  seed: 2\n  points: 256\n  resample_every: 50\n  log_every: 50\n  eval_every: 0\n"
                  "  stages: [{optimizer: %s, lr: %g, steps: %d}]\n", opts[k], lrs[k], steps);
-        nt_test_write_text(yaml, text);
-        double err = nt_test_train(__FILE__, __LINE__, yaml, d);
+        double err = poisson_train(name, 16, train);
         printf("    %-9s rel L2 %.3e after %d steps\n", opts[k], err, steps);
         CHECK(err < 0.5);
     }
