@@ -1152,8 +1152,8 @@ int nt_run_train(const nt_run_opts *o)
                 if (ls != NT_LBFGS_RUNNING) {
                     static const char *why[] = {"", "gradient below tolerance", "loss change below tolerance",
                                                 "line search failed (no decrease possible at this precision)", "non-finite"};
-                    snprintf(r->stop_note, sizeof r->stop_note, "lbfgs stage %d ended at iteration %lld: %s",
-                             r->meta.stage + 1, (long long)r->meta.step_in_stage, why[ls]);
+                    snprintf(r->stop_note, sizeof r->stop_note, "%s stage %d ended at iteration %lld: %s",
+                             nt_stage_name(s), r->meta.stage + 1, (long long)r->meta.step_in_stage, why[ls]);
                     stage_over = 1;
                 }
                 /* the terms shown are of the last evaluation; re-evaluate at the
