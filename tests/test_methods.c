@@ -715,6 +715,27 @@ static void test_stage_pde(void)
     free(sj);
 }
 
+/* A dense quasi-Newton stage on a network above NT_QN_DENSE_MAX parameters: the run
+ * stops with a message that names the memory and the way out, and a non-zero exit. */
+static void test_dense_too_large(void)
+{
+    static const char *small = "model: {width: 6, depth: 2}";
+    char yaml[512], d[512], text[2048];
+    snprintf(yaml, sizeof yaml, "%s/big.yaml", g_tmp);
+    snprintf(d, sizeof d, "%s/big", g_tmp);
+    const char *w = strstr(K_HEAD, small);
+    CHECK(w != NULL);
+    if (!w) return;
+    snprintf(text, sizeof text, "%.*smodel: {width: 130, depth: 2}%s%s", (int)(w - K_HEAD), K_HEAD,
+             w + strlen(small), /* 17551 parameters */
+             "train:\n  points: 64\n  stages: [{optimizer: adam, steps: 1}, {optimizer: ssbroyden, steps: 5}]\n");
+    nt_test_write_text(yaml, text);
+    int rc = nt_test_noether("train %s --out %s --threads 1", yaml, d);
+    CHECK(rc != 0);
+    CHECK(strstr(nt_test_out, "ssbroyden keeps a dense inverse Hessian: 17551 parameters") != NULL);
+    CHECK(strstr(nt_test_out, "use lbfgs or a smaller network") != NULL);
+}
+
 static void test_optimizers_train(void)
 {
     static const char *opts[] = {"adam", "multiadam", "config", "soap"};
@@ -748,6 +769,7 @@ int main(void)
     RUN(test_optimizers_train);
     RUN(test_quasi_newton_train);
     RUN(test_stage_pde);
+    RUN(test_dense_too_large);
     nt_test_tmp_cleanup();
     return nt_test_finish();
 }

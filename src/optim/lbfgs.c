@@ -458,10 +458,9 @@ static int dense_update(nt_lbfgs *o, double t, double ys)
     const double *s = o->s, *y = o->y;
     double *H = o->H, *hy = o->hy;
     const double rho = 1.0 / ys;
-    if (o->cfg.update == NT_QN_BFGS && o->k == 0) {  /* first update: H = (sᵀy / yᵀy)·I */
+    if (o->cfg.update == NT_QN_BFGS && o->k == 0) { /* first update: H = I becomes (sᵀy / yᵀy)·I */
         double sc = ys / dot(y, y, n);
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < n; j++) H[(size_t)i * (size_t)n + (size_t)j] = i == j ? sc : 0.0;
+        for (int64_t i = 0; i < n; i++) H[(size_t)i * (size_t)n + (size_t)i] = sc;
     }
     dense_matvec(o, y, hy, 1.0);
     double yhy = dot(y, hy, n);

@@ -304,25 +304,29 @@ static nt_status load_pde(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
     return parse_pde_list(p, d, n, p->pde, &p->n_pde);
 }
 
-/* The (field, derivative counts) an expression uses, as keys, for the subset check. */
-typedef struct deriv_set {
-    int n, overflow;
-    int key[64][1 + NT_EXPR_MAX_VARS];
-} deriv_set;
+/* The subset check of a stage's pde: every (field, derivative counts) it uses must
+ * appear in the problem's pde. */
+typedef struct deriv_match {
+    const nt_problem *p;
+    int field;
+    const int *counts;
+    int found, missing;
+} deriv_match;
 
-static void deriv_collect(void *user, int field, const int *counts)
+static void deriv_same(void *user, int field, const int *counts)
 {
-    deriv_set *ds = user;
-    int k[1 + NT_EXPR_MAX_VARS];
-    k[0] = field;
-    for (int v = 0; v < NT_EXPR_MAX_VARS; v++) k[1 + v] = counts[v];
-    for (int i = 0; i < ds->n; i++)
-        if (!memcmp(ds->key[i], k, sizeof k)) return;
-    if (ds->n == 64) {
-        ds->overflow = 1;
-        return;
-    }
-    memcpy(ds->key[ds->n++], k, sizeof k);
+    deriv_match *dm = user;
+    if (field == dm->field && !memcmp(counts, dm->counts, NT_EXPR_MAX_VARS * sizeof(int))) dm->found = 1;
+}
+
+static void deriv_in_pde(void *user, int field, const int *counts)
+{
+    deriv_match *dm = user;
+    dm->field = field;
+    dm->counts = counts;
+    dm->found = 0;
+    for (int k = 0; k < dm->p->n_pde && !dm->found; k++) nt_expr_visit_fields(&dm->p->pde[k], deriv_same, dm);
+    if (!dm->found) dm->missing = 1;
 }
 
 /* A stage's 'pde': as many residuals as the problem's, using only derivatives the
@@ -336,18 +340,11 @@ static nt_status load_stage_pde(nt_problem *p, const nt_ydoc *d, const nt_ynode 
     if (cnt != p->n_pde)
         return nt_yaml_error(d, n, "a stage's pde needs %d residual%s, as the problem's 'pde' has", p->n_pde,
                              p->n_pde == 1 ? "" : "s");
-    deriv_set main_set = {0}, stage_set = {0};
-    for (int k = 0; k < p->n_pde; k++) {
-        nt_expr_visit_fields(&p->pde[k], deriv_collect, &main_set);
-        nt_expr_visit_fields(&p->stage_pde[stage][k], deriv_collect, &stage_set);
-    }
-    for (int i = 0; i < stage_set.n; i++) {
-        int found = 0;
-        for (int j = 0; j < main_set.n && !found; j++) found = !memcmp(stage_set.key[i], main_set.key[j], sizeof main_set.key[0]);
-        if (!found)
-            return nt_yaml_error(d, n, "a stage's pde may only use the field derivatives of the problem's 'pde' "
-                                       "(it changes coefficients, not the equation's order)");
-    }
+    deriv_match dm = {p, 0, NULL, 0, 0};
+    for (int k = 0; k < p->n_pde; k++) nt_expr_visit_fields(&p->stage_pde[stage][k], deriv_in_pde, &dm);
+    if (dm.missing)
+        return nt_yaml_error(d, n, "a stage's pde may only use the field derivatives of the problem's 'pde' "
+                                   "(it changes coefficients, not the equation's order)");
     return NT_OK;
 }
 
