@@ -10,7 +10,12 @@
  *  - YAML errors with file:line:column for the combinations it refuses;
  *  - a run interrupted inside a later window and resumed gives the same
  *    predictions as an uninterrupted one;
- *  - end to end: a transport problem trains window after window to a bounded error. */
+ *  - end to end: a transport problem trains window after window to a bounded error;
+ *  - hard continuity (`continuity: hard`, u = G_k(x) + s·N): G_0 and its x-derivatives
+ *    up to the 4th equal the initial condition's, the product with s has the right
+ *    t- and mixed derivatives, u(x, t_k) equals the previous window's solution
+ *    (1e-12), the gradient matches central differences, resume reproduces the run,
+ *    the loader's and the initial condition's errors, and it trains. */
 #include "harness.h"
 #include "pinn/pinn.h"
 #include "pinn/windows.h"
@@ -218,6 +223,182 @@ static void test_trains(void)
     CHECK(err < (nt_test_quick() ? 5e-2 : 1e-2));
 }
 
+/* ------------------------------------------------------------------------------ */
+/* Hard continuity                                                                  */
+
+#define H_HEAD                                                                              \
+    "name: hard\n"                                                                          \
+    "domain: {x: [0, 2], t: [0, 1]}\n"                                                      \
+    "fields: [u]\n"                                                                         \
+    "pde: \"u_t + u_x - 0.02*u_xx\"\n"                                                      \
+    "conditions:\n"                                                                         \
+    "  - {where: initial, u: \"sin(pi*x) + 0.3*cos(2*pi*x) + 0.1\", points: 24, weight: 3}\n" \
+    "model: {width: 6, depth: 2, periodic: {x: {period: 2}}}\n"                              \
+    "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 17, t: 9}}\n"
+
+static int load_hard(nt_problem *p, const char *train)
+{
+    return nt_test_load_problem(__FILE__, __LINE__, p, H_HEAD, train, "h.yaml");
+}
+
+/* d^r/dx^r of sin(πx) + 0.3 cos(2πx) + 0.1 */
+static double g0_deriv(double x, int r)
+{
+    const double pi = 3.14159265358979323846;
+    double a = pow(pi, r) * sin(pi * x + r * pi / 2), b = 0.3 * pow(2 * pi, r) * cos(2 * pi * x + r * pi / 2);
+    return a + b + (r == 0 ? 0.1 : 0);
+}
+
+static void test_hard_mechanics(void)
+{
+    nt_problem p;
+    if (load_hard(&p, "train: {points: 64, time_windows: {count: 4, continuity: hard, modes: 128}}\n")) return;
+    CHECK(p.tw_windows == 4 && p.tw_hard == 1 && p.tw_modes == 128 && p.tw_space_var == 0);
+    nt_pinn m;
+    CHECK_OK(nt_pinn_init(&m, &p));
+    CHECK(m.win_g != NULL);
+    /* the transform on a known "network" N(x, t) = x: u = G_0(x) + (t/0.25)·x */
+    nt_jet_spec s;
+    nt_jet_spec_init(&s, 2);
+    static const char *streams[] = {"", "x", "xx", "xxx", "xxxx", "t", "xt"};
+    int idx[7];
+    for (int k = 0; k < 7; k++) CHECK((idx[k] = nt_jet_spec_add_named(&s, "xt", streams[k])) >= 0);
+    CHECK_OK(nt_jet_spec_build(&s));
+    enum { NP = 9 };
+    double x[NP * 2];
+    for (int i = 0; i < NP; i++) {
+        x[2 * i] = 2.0 * (0.05 + 0.9 * i / (NP - 1.0)) + 0.013 * i;
+        x[2 * i + 1] = 0.25 * (i + 0.5) / NP;
+    }
+    nt_tape_reset(&m.tape);
+    nt_tensor *xj = nt_jet_input(&m.tape, &s, nt_tensor_from_f64(&m.tape, NT_F64, NP, 2, x));
+    nt_tensor *net = nt_slice2(&m.tape, xj, 0, (int64_t)s.n_streams * NP, 0, 1);
+    nt_tensor *y = nt_windows_hard_apply(&m, &s, xj, net, NP);
+    CHECK(y != NULL);
+    double worst = 0;
+    for (int i = 0; i < NP && y; i++) {
+        double xi = x[2 * i], sv = x[2 * i + 1] / 0.25;
+        double want[7] = {g0_deriv(xi, 0) + sv * xi, g0_deriv(xi, 1) + sv, g0_deriv(xi, 2), g0_deriv(xi, 3),
+                          g0_deriv(xi, 4), xi / 0.25, 1 / 0.25};
+        for (int k = 0; k < 7; k++) {
+            double got = nt_tensor_get(y, (int64_t)idx[k] * NP + i);
+            worst = fmax(worst, fabs(got - want[k]) / (1 + fabs(want[k])));
+        }
+    }
+    printf("    G_0 and s·N, derivatives up to u_xxxx: worst relative deviation %.2e\n", worst);
+    CHECK(worst < 1e-10);
+    nt_jet_spec_free(&s);
+    /* u(x, 0) is the initial condition whatever the parameters */
+    double *th = m.params.data;
+    for (int64_t k = 0; k < m.params.n; k++) th[k] += 0.05 * cos(1.7 * (double)k);
+    enum { NQ = 12 };
+    double xq[NQ * 2], uq[NQ], uprev[NQ], unext[NQ];
+    for (int i = 0; i < NQ; i++) {
+        xq[2 * i] = 2.0 * i / NQ + 0.031;
+        xq[2 * i + 1] = 0;
+    }
+    CHECK_OK(nt_pinn_predict(&m, xq, NQ, uq));
+    for (int i = 0; i < NQ; i++) CHECK_CLOSE(uq[i], g0_deriv(xq[2 * i], 0), 1e-13, 1e-13);
+    /* window 1 starts exactly where window 0 ends, with the parameters moved */
+    for (int i = 0; i < NQ; i++) xq[2 * i + 1] = 0.25;
+    CHECK_OK(nt_pinn_predict(&m, xq, NQ, uprev));
+    CHECK(nt_windows_next(&m, 1) == 1);
+    nt_pinn_loss(&m, 0);
+    CHECK(m.term[1] < 1e-24); /* the initial term: G_1 − u_0(·, 0.25) at the condition points */
+    for (int64_t k = 0; k < m.params.n; k++) th[k] += 0.02 * sin(2.3 * (double)k);
+    CHECK_OK(nt_pinn_predict(&m, xq, NQ, unext));
+    worst = 0;
+    for (int i = 0; i < NQ; i++) worst = fmax(worst, fabs(unext[i] - uprev[i]));
+    printf("    continuity at t = 0.25 after moving the parameters: %.2e\n", worst);
+    CHECK(worst < 1e-12);
+    nt_pinn_loss(&m, 0);
+    CHECK(m.term[1] < 1e-24);
+    /* inside the window the parameters matter */
+    for (int i = 0; i < NQ; i++) xq[2 * i + 1] = 0.4;
+    CHECK_OK(nt_pinn_predict(&m, xq, NQ, unext));
+    for (int64_t k = 0; k < m.params.n; k++) th[k] -= 0.02 * sin(2.3 * (double)k);
+    CHECK_OK(nt_pinn_predict(&m, xq, NQ, uprev));
+    worst = 0;
+    for (int i = 0; i < NQ; i++) worst = fmax(worst, fabs(unext[i] - uprev[i]));
+    CHECK(worst > 1e-4);
+    /* the gradient of the loss (PDE through the transform) */
+    nt_pinn_loss(&m, 1);
+    double *g = nt_test_pinn_grad(&m);
+    for (int64_t k = 0; k < m.params.n; k += 3) {
+        double fd = nt_test_pinn_fd(&m, k, 1e-6);
+        CHECK_CLOSE(g[k], fd, 1e-5, 1e-8);
+    }
+    free(g);
+    nt_pinn_free(&m);
+    nt_problem_free(&p);
+}
+
+#define expect_hard_error(line, body, pos, msg) nt_test_expect_problem_error(__FILE__, line, "h.yaml", H_HEAD, body, pos, msg)
+
+static void test_hard_errors(void)
+{
+    expect_error(__LINE__, "train:\n  time_windows: {count: 4, continuity: hard}\n", "11:40",
+                 "continuity: hard needs the exact periodic embedding of x");
+    expect_hard_error(__LINE__, "train:\n  time_windows: {count: 4, continuity: firm}\n", "10:40",
+                      "continuity must be soft or hard");
+    expect_hard_error(__LINE__, "train:\n  time_windows: {count: 4, continuity: hard, modes: 17}\n", "10:53",
+                      "modes must be even");
+    expect_hard_error(__LINE__, "train:\n  time_windows: {count: 4, modes: 16}\n", "10:35",
+                      "modes belongs to continuity: hard");
+    expect_hard_error(__LINE__, "train:\n  time_windows: {continuity: hard}\n", "10:17", "time_windows needs 'count'");
+    expect_hard_error(__LINE__, "train:\n  time_windows: {count: 1, continuity: hard}\n", "10:40",
+                      "continuity: hard needs at least 2 windows");
+    expect_hard_error(__LINE__, "train:\n  time_windows: {count: 4, windows: 2}\n", "10:28", "windows");
+    /* an initial condition on u_t (a second-order equation) cannot be built in */
+    nt_problem p;
+    nt_status st = nt_problem_load_string(&p,
+        "domain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_tt - u_xx\"\n"
+        "conditions:\n  - {where: initial, u: \"sin(pi*x)\"}\n  - {where: initial, u_t: 0}\n"
+        "model: {width: 4, depth: 2, periodic: {x: {period: 2}}}\n"
+        "train: {points: 16, time_windows: {count: 2, continuity: hard}}\n", "s.yaml", ".");
+    CHECK_OK(st);
+    if (!st) {
+        nt_pinn m;
+        st = nt_pinn_init(&m, &p);
+        CHECK(st != NT_OK && strstr(nt_error_msg(), "line 6: continuity: hard needs each initial condition to set one "
+                                                    "field's value"));
+        if (!st) nt_pinn_free(&m);
+        nt_problem_free(&p);
+    }
+}
+
+static void test_hard_resume(void)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s%s", H_HEAD,
+             "train:\n  seed: 3\n  points: 64\n  log_every: 5\n  checkpoint_every: 4\n"
+             "  time_windows: {count: 3, continuity: hard, modes: 64}\n"
+             "  adaptive: {method: rad, every: 4}\n"
+             "  stages: [{optimizer: adam, lr: 3e-3, steps: 10}, {optimizer: ssbroyden, steps: 6, resample_every: 3}]\n");
+    nt_test_resume_case(__FILE__, __LINE__, "twh", text, 21);
+}
+
+/* End to end: the transport problem of test_trains with hard continuity. */
+static void test_hard_trains(void)
+{
+    char yaml[512], d[512], text[4096];
+    int adam = nt_test_quick() ? 150 : 400, lbfgs = nt_test_quick() ? 100 : 300;
+    snprintf(yaml, sizeof yaml, "%s", nt_test_path("twh_train.yaml"));
+    snprintf(d, sizeof d, "%s", nt_test_path("twh_train"));
+    snprintf(text, sizeof text,
+             "name: twh_train\ndomain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_t + u_x - 0.02*u_xx\"\n"
+             "conditions:\n  - {where: initial, u: \"sin(pi*x)\", points: 64}\n"
+             "model: {width: 20, depth: 3, periodic: {x: {period: 2}}}\n"
+             "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 33, t: 17}}\n"
+             "train:\n  seed: 1\n  dtype: float64\n  points: 256\n  resample_every: 50\n  log_every: 100\n"
+             "  eval_every: 0\n  time_windows: {count: 4, continuity: hard}\n"
+             "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}, {optimizer: lbfgs, steps: %d}]\n", adam, lbfgs);
+    nt_test_write_text(yaml, text);
+    double err = nt_test_train(__FILE__, __LINE__, yaml, d);
+    printf("    hard continuity, 4 windows × (%d Adam + %d L-BFGS): rel L2 %.3e\n", adam, lbfgs, err);
+    CHECK(err < (nt_test_quick() ? 5e-2 : 1e-2));
+}
+
 int main(void)
 {
     if (!nt_test_tmp_init("nt_windows")) return 1;
@@ -226,6 +407,10 @@ int main(void)
     RUN(test_yaml);
     RUN(test_resume);
     RUN(test_trains);
+    RUN(test_hard_mechanics);
+    RUN(test_hard_errors);
+    RUN(test_hard_resume);
+    RUN(test_hard_trains);
     nt_test_tmp_cleanup();
     return nt_test_finish();
 }

@@ -707,6 +707,7 @@ static nt_tensor *out_jet(nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, int
 {
     nt_tensor *xn = normalize(m, xjet, n);
     nt_tensor *y = m->ms ? nt_mstage_out(m, s, xn, n) : nt_net_jet(&m->net, &m->tape, s, xn);
+    if (m->win_g) return nt_windows_hard_apply(m, s, xjet, y, n);
     return m->prob->n_output ? nt_hard_apply(m->prob, &m->tape, s, xjet, y, n) : y;
 }
 
@@ -715,6 +716,7 @@ static nt_tensor *out_fwd(nt_pinn *m, nt_tensor *x, int64_t n)
 {
     nt_tensor *xn = normalize(m, x, n);
     nt_tensor *y = m->ms ? nt_mstage_out(m, NULL, xn, n) : nt_net_forward(&m->net, &m->tape, xn);
+    if (m->win_g) return nt_windows_hard_apply(m, NULL, x, y, n);
     return m->prob->n_output ? nt_hard_apply(m->prob, &m->tape, NULL, x, y, n) : y;
 }
 

@@ -83,6 +83,10 @@ typedef struct nt_pinn {
     int cond_capture;               /* 1: the loss stores those residuals into cond_shift */
     double *win_x, *win_out;        /* prediction: rows of one window gathered (chunk × D, × F) */
     int64_t *win_idx;
+    double *win_g;                  /* hard continuity: K × F × 2·(M/2) Fourier coefficients of
+                                       G_k, the solution at window k's start (NULL: soft) */
+    int win_geval;                  /* hard continuity: the window whose G the network output
+                                       is combined with (-1: the one being trained) */
 } nt_pinn;
 
 /* Builds the network (seeded from prob->seed), samples the points, loads observations

@@ -1006,10 +1006,38 @@ static nt_status load_marching(nt_problem *p, const nt_ydoc *d, const nt_ynode *
 static nt_status load_windows(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
 {
     int64_t v;
-    nt_status st = nt_yaml_int(d, n, "time_windows", 1, 64, &v);
+    nt_status st;
+    const nt_ynode *cont = NULL, *mn = NULL, *top = n;
+    p->tw_modes = 256;
+    if (n->kind == NT_Y_MAP) { /* {count: K, continuity: soft | hard, modes: M} */
+        static const char *keys[] = {"count", "continuity", "modes", NULL};
+        if ((st = nt_yaml_check_keys(d, n, keys, "time_windows"))) return st;
+        const nt_ynode *c = nt_ynode_get(n, "count");
+        if (!c) return nt_yaml_error(d, n, "time_windows needs 'count' (the number of windows)");
+        cont = nt_ynode_get(n, "continuity");
+        mn = nt_ynode_get(n, "modes");
+        n = c;
+    }
+    st = nt_yaml_int(d, n, "time_windows", 1, 64, &v);
     if (st) return st;
     p->tw_windows = v > 1 ? (int)v : 0;
-    if (!p->tw_windows) return NT_OK;
+    if (cont) {
+        const char *s;
+        if ((st = nt_yaml_str(d, cont, "continuity", &s))) return st;
+        if (!strcmp(s, "hard")) p->tw_hard = 1;
+        else if (strcmp(s, "soft")) return nt_yaml_error(d, cont, "continuity must be soft or hard");
+    }
+    if (mn) {
+        if ((st = nt_yaml_int(d, mn, "modes", 16, 4096, &v))) return st;
+        if (v % 2) return nt_yaml_error(d, mn, "modes must be even (the samples of the window's initial state)");
+        if (!p->tw_hard) return nt_yaml_error(d, mn, "modes belongs to continuity: hard");
+        p->tw_modes = (int)v;
+    }
+    if (!p->tw_windows) {
+        if (p->tw_hard) return nt_yaml_error(d, cont, "continuity: hard needs at least 2 windows");
+        return NT_OK;
+    }
+    n = top;
     if (p->time_var < 0) return nt_yaml_error(d, n, "time_windows needs a time variable");
     if (p->tm_windows) return nt_yaml_error(d, n, "time_windows cannot be combined with time_marching (choose one way to march in time)");
     if (p->ms_stages > 1) return nt_yaml_error(d, n, "time_windows cannot be combined with multistage");
@@ -1033,6 +1061,24 @@ static nt_status load_windows(nt_problem *p, const nt_ydoc *d, const nt_ynode *n
     if (!initial)
         return nt_yaml_error(d, n, "time_windows needs an initial condition ({where: initial, ...}): each window starts "
                                    "from the previous one's values through it");
+    if (p->tw_hard) {
+        /* G_k is a Fourier series in the one space variable: the network must be exactly
+         * periodic in it (the periodic embedding) */
+        int xv = -1, ns = 0;
+        for (int k = 0; k < p->env.n_vars; k++)
+            if (k != p->time_var) {
+                xv = k;
+                ns++;
+            }
+        if (ns != 1 || p->has_geom)
+            return nt_yaml_error(d, cont, "continuity: hard needs one space variable besides time (the window's "
+                                          "initial state is a Fourier series in it)");
+        if (!(p->period[xv] > 0) || fabs(p->period[xv] - (p->hi[xv] - p->lo[xv])) > 1e-12 * p->period[xv])
+            return nt_yaml_error(d, cont, "continuity: hard needs the exact periodic embedding of %s over its whole "
+                                          "interval (model: {periodic: {%s: {period: %g}}})",
+                                 p->env.vars[xv], p->env.vars[xv], p->hi[xv] - p->lo[xv]);
+        p->tw_space_var = xv;
+    }
     return NT_OK;
 }
 

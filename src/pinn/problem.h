@@ -182,6 +182,10 @@ typedef struct nt_problem {
     int64_t tm_steps;            /* Adam steps per window */
     int tw_windows;              /* time windows (sequence-to-sequence marching): K
                                     networks trained one after another (0 = off) */
+    int tw_hard;                 /* 1: hard continuity, u = G_k(x) + s·N with G_k the solution
+                                    at the window's start (src/pinn/windows.h) */
+    int tw_modes;                /* hard continuity: samples of G_k (even; Fourier modes M/2 − 1) */
+    int tw_space_var;            /* hard continuity: the (periodic) space variable */
 
     /* reference */
     nt_ref_kind ref_kind;

@@ -701,7 +701,7 @@ static void methods_desc(const nt_problem *p, char *out, size_t cap)
     if (p->adaptive) ADD("; %s sampling", an[p->adaptive]);
     if (p->tm_windows > 1) ADD("; time marching %d windows", p->tm_windows);
     if (p->ms_stages > 1) ADD("; multistage %d", p->ms_stages);
-    if (p->tw_windows > 1) ADD("; time windows %d", p->tw_windows);
+    if (p->tw_windows > 1) ADD("; time windows %d%s", p->tw_windows, p->tw_hard ? " (hard continuity)" : "");
 #undef ADD
 }
 

@@ -2,6 +2,7 @@
 #include "pinn/windows.h"
 #include "pinn/pinn.h"
 #include "core/internal.h"
+#include "pinn/expr.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,214 @@ static size_t param_bytes(const nt_pinn *m) { return (size_t)m->params.n * nt_dt
 
 /* The parameters of finished window k (k < K), or the set-aside slot (k = K). */
 static void *slot(const nt_pinn *m, int k) { return (char *)m->win_params + (size_t)k * param_bytes(m); }
+
+/* ------------------------------------------------------------------------------ */
+/* Hard continuity: u = G_k(x) + s·N(x, t), s = (t − t_k)/(t_{k+1} − t_k)          */
+
+/* G_k's coefficients for field f: a[0..M/2), then b[0..M/2) */
+static double *gcoef(const nt_pinn *m, int k, int f)
+{
+    const nt_problem *p = m->prob;
+    return m->win_g + ((size_t)k * (size_t)p->env.n_fields + (size_t)f) * (size_t)p->tw_modes;
+}
+
+static double *gscratch(const nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    return m->win_g + (size_t)p->tw_windows * (size_t)p->env.n_fields * (size_t)p->tw_modes;
+}
+
+/* The M sample points of the space variable at time t (M × D into X). */
+static void sample_points(const nt_pinn *m, double t, double *X)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, M = p->tw_modes, xv = p->tw_space_var;
+    for (int j = 0; j < M; j++) {
+        for (int v = 0; v < D; v++) X[j * D + v] = 0;
+        X[j * D + xv] = p->lo[xv] + p->period[xv] * (double)j / (double)M;
+        X[j * D + p->time_var] = t;
+    }
+}
+
+/* G_k from its samples U (M × F): the discrete Fourier coefficients up to M/2 − 1
+ * (the Nyquist mode is left out: its derivatives are not defined by the samples). */
+static void fit(nt_pinn *m, int k, const double *U)
+{
+    const nt_problem *p = m->prob;
+    int M = p->tw_modes, H = M / 2, F = p->env.n_fields;
+    const double *ct = gscratch(m), *st = ct + M;
+    for (int f = 0; f < F; f++) {
+        double *a = gcoef(m, k, f), *b = a + H;
+        for (int q = 0; q < H; q++) {
+            double sa = 0, sb = 0;
+            for (int j = 0; j < M; j++) {
+                int i = (int)(((int64_t)q * j) % M);
+                sa += U[j * F + f] * ct[i];
+                sb += U[j * F + f] * st[i];
+            }
+            a[q] = (q ? 2.0 : 1.0) * sa / M;
+            b[q] = q ? 2.0 * sb / M : 0;
+        }
+        /* coefficients at the rounding level of the largest are noise that the
+         * derivatives would amplify by (wq)^r: zero them */
+        double big = 0;
+        for (int q = 0; q < H; q++) big = fmax(big, fmax(fabs(a[q]), fabs(b[q])));
+        for (int q = 1; q < H; q++) {
+            if (fabs(a[q]) < 1e-15 * big) a[q] = 0;
+            if (fabs(b[q]) < 1e-15 * big) b[q] = 0;
+        }
+    }
+}
+
+/* G_0: the initial conditions' values. Each initial condition must set one field's
+ * value, R[u] = u − g (e.g. `u: g`): evaluated with the fields at 0 and at 1. */
+static nt_status initial_state(nt_pinn *m)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, F = p->env.n_fields, M = p->tw_modes;
+    /* C: the points with the condition env's normal pseudo-variable (after the domain's) */
+    double *C = gscratch(m) + 2 * M, *U = C + (size_t)M * (size_t)(D + 1), *r0 = m->win_out, *r1 = m->win_x;
+    NT_ASSERT(M <= WIN_CHUNK, "modes above the prediction chunk");
+    int have[NT_EXPR_MAX_FIELDS] = {0};
+    double *tmp = malloc((size_t)M * (size_t)D * sizeof(double)), *fv = calloc((size_t)M * (size_t)F, sizeof(double));
+    if (!tmp || !fv) {
+        free(tmp);
+        free(fv);
+        return nt_set_error(NT_ERR_NOMEM, "out of memory for the time windows");
+    }
+    sample_points(m, p->lo[p->time_var], tmp);
+    for (int j = 0; j < M; j++) {
+        for (int v = 0; v < D; v++) C[j * (D + 1) + v] = tmp[j * D + v];
+        C[j * (D + 1) + D] = 0;
+    }
+    nt_status st = NT_OK;
+    for (int c = 0; c < p->n_cond && !st; c++) {
+        const nt_condition *cd = &p->cond[c];
+        int initial = 0;
+        for (int f = 0; f < cd->n_faces; f++) initial |= nt_pinn_initial_face(m, c, f);
+        if (!initial) continue;
+        int set = -1;
+        const double *cc = cd->residual.n_vars > D ? C : tmp;
+        for (int j = 0; j < M * F; j++) fv[j] = 0;
+        st = nt_expr_eval(&cd->residual, M, cc, NULL, fv, r0);
+        for (int f = 0; f < F && !st; f++) {
+            for (int j = 0; j < M; j++) fv[j * F + f] = 1;
+            st = nt_expr_eval(&cd->residual, M, cc, NULL, fv, r1);
+            for (int j = 0; j < M; j++) fv[j * F + f] = 0;
+            if (st) break;
+            double lo = INFINITY, hi = -INFINITY;
+            for (int j = 0; j < M; j++) {
+                double dlt = r1[j] - r0[j];
+                lo = fmin(lo, dlt);
+                hi = fmax(hi, dlt);
+            }
+            if (lo == 0 && hi == 0) continue;
+            if (!(fabs(lo - 1) < 1e-12 && fabs(hi - 1) < 1e-12) || set >= 0) {
+                st = nt_set_error(NT_ERR_ARG, "line %d: continuity: hard needs each initial condition to set one field's "
+                                              "value (%s: g); %s does not", cd->line, p->env.fields[f], cd->label);
+                break;
+            }
+            set = f;
+        }
+        if (st) {
+            st = nt_set_error(NT_ERR_ARG, "line %d: continuity: hard needs each initial condition to set one field's "
+                                          "value, as in `u: g` (%s: %s)", cd->line, cd->label, nt_error_msg());
+            break;
+        }
+        if (set < 0) continue;
+        if (have[set]++) {
+            st = nt_set_error(NT_ERR_ARG, "line %d: continuity: hard: %s has two initial conditions", cd->line, p->env.fields[set]);
+            break;
+        }
+        for (int j = 0; j < M; j++) U[j * F + set] = -r0[j];
+    }
+    for (int f = 0; f < F && !st; f++)
+        if (!have[f])
+            st = nt_set_error(NT_ERR_ARG, "continuity: hard needs an initial value for every field; %s has none (add "
+                                          "{where: initial, %s: ...})", p->env.fields[f], p->env.fields[f]);
+    free(tmp);
+    free(fv);
+    if (st) return st;
+    for (int j = 0; j < M * F && !st; j++)
+        if (!isfinite(U[j])) st = nt_set_error(NT_ERR_NUMERIC, "continuity: hard: the initial condition is not finite");
+    if (!st) fit(m, 0, U);
+    return st;
+}
+
+/* G_{k+1} from window k's solution at its end; the parameters are window k's. */
+static nt_status next_state(nt_pinn *m, int k)
+{
+    const nt_problem *p = m->prob;
+    int D = p->env.n_vars, M = p->tw_modes;
+    double *X = gscratch(m) + 2 * M, *U = X + (size_t)M * (size_t)(D + 1), t0, t1;
+    nt_windows_range(m, k, &t0, &t1);
+    sample_points(m, t1, X);
+    m->win_geval = k;
+    nt_status st = nt_pinn_predict_net(m, X, M, U);
+    m->win_geval = -1;
+    for (int j = 0; j < M * p->env.n_fields && !st; j++)
+        if (!isfinite(U[j])) st = nt_set_error(NT_ERR_NUMERIC, "time window %d: the solution is not finite at its end", k + 1);
+    if (!st) fit(m, k + 1, U);
+    return st;
+}
+
+nt_tensor *nt_windows_hard_apply(nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, nt_tensor *net, int64_t n)
+{
+    if (!net || !xjet) return NULL;
+    const nt_problem *p = m->prob;
+    nt_tape *t = &m->tape;
+    int k = m->win_geval >= 0 ? m->win_geval : m->win;
+    int D = p->env.n_vars, F = p->env.n_fields, S = s ? s->n_streams : 1, K = s ? s->max_order : 0;
+    int xv = p->tw_space_var, tv = p->time_var, H = p->tw_modes / 2;
+    int64_t N = (int64_t)S * n;
+    NT_ASSERT(nt_tensor_rows(net) == N && nt_tensor_cols(net) == F, "hard continuity: output jet shape");
+    NT_ASSERT(K <= NT_JET_MAX_ORDER, "hard continuity: jet order");
+    double t0, t1;
+    nt_windows_range(m, k, &t0, &t1);
+    double inv = 1 / (t1 - t0), w = 2 * NT_PI / p->period[xv];
+    double *xs = nt_arena_alloc(&t->arena, (size_t)N * sizeof(double));
+    double *dv = nt_arena_alloc(&t->arena, (size_t)(K + 1) * (size_t)n * sizeof(double));
+    double *gc = nt_arena_alloc(&t->arena, (size_t)N * sizeof(double));
+    double *g = nt_arena_alloc(&t->arena, (size_t)N * (size_t)F * sizeof(double));
+    double *sj = nt_arena_alloc(&t->arena, (size_t)N * (size_t)F * sizeof(double));
+    if (!xs || !dv || !gc || !g || !sj) return NULL;
+    NT_DISPATCH(xjet->dtype, T, {
+        const T *X = xjet->data;
+        for (int64_t i = 0; i < N; i++) {
+            xs[i] = (double)X[i * D + xv];
+            double v = (double)X[i * D + tv] * inv - (i < n ? t0 * inv : 0);
+            for (int f = 0; f < F; f++) sj[i * F + f] = v;
+        }
+    });
+    for (int f = 0; f < F; f++) {
+        const double *a = gcoef(m, k, f), *b = a + H;
+        for (int64_t i = 0; i < n; i++) {
+            /* Σ_q a_q cos(qθ) + b_q sin(qθ), θ = w (x − lo), and its x-derivatives:
+             * the r-th is Σ (wq)^r P_r with P_0 = a c + b s, P_1 = b c − a s, P_{r+2} = −P_r */
+            double th = w * (xs[i] - p->lo[xv]), c1 = cos(th), s1 = sin(th), c = 1, sn = 0;
+            double acc[NT_JET_MAX_ORDER + 1] = {0};
+            acc[0] = a[0];
+            for (int q = 1; q < H; q++) {
+                double cn = c * c1 - sn * s1;
+                sn = sn * c1 + c * s1;
+                c = cn;
+                double P0 = a[q] * c + b[q] * sn, P1 = b[q] * c - a[q] * sn, wq = w * q, pw = 1;
+                for (int r = 0; r <= K; r++) {
+                    double P = (r & 1) ? P1 : P0;
+                    acc[r] += ((r & 2) ? -pw : pw) * P;
+                    pw *= wq;
+                }
+            }
+            for (int r = 0; r <= K; r++) dv[(size_t)r * (size_t)n + (size_t)i] = acc[r];
+        }
+        nt_cjet_compose(s, n, xs, dv, gc);
+        for (int64_t i = 0; i < N; i++) g[i * F + f] = gc[i];
+    }
+    nt_tensor *G = nt_tensor_from_f64(t, net->dtype, N, F, g), *Sj = nt_tensor_from_f64(t, net->dtype, N, F, sj);
+    if (!G || !Sj) return NULL;
+    nt_tensor *prod = s ? nt_jet_mul(t, s, Sj, net) : nt_mul(t, Sj, net);
+    return prod ? nt_add(t, G, prod) : NULL;
+}
 
 nt_status nt_windows_init(nt_pinn *m)
 {
@@ -30,6 +239,26 @@ nt_status nt_windows_init(nt_pinn *m)
         nt_windows_free(m);
         return nt_set_error(NT_ERR_NOMEM, "out of memory for the time windows");
     }
+    m->win_geval = -1;
+    if (p->tw_hard) {
+        int M = p->tw_modes;
+        /* coefficients, then the cos/sin tables, the sample points and values */
+        m->win_g = malloc(((size_t)K * (size_t)F * (size_t)M + 2 * (size_t)M + (size_t)M * (size_t)(D + 1 + F)) * sizeof(double));
+        if (!m->win_g) {
+            nt_windows_free(m);
+            return nt_set_error(NT_ERR_NOMEM, "out of memory for the time windows");
+        }
+        double *ct = m->win_g + (size_t)K * (size_t)F * (size_t)M, *st = ct + M;
+        for (int i = 0; i < M; i++) {
+            ct[i] = cos(2 * NT_PI * (double)i / (double)M);
+            st[i] = sin(2 * NT_PI * (double)i / (double)M);
+        }
+        nt_status s = initial_state(m);
+        if (s) {
+            nt_windows_free(m);
+            return s;
+        }
+    }
     return NT_OK;
 }
 
@@ -40,6 +269,8 @@ void nt_windows_free(nt_pinn *m)
     free(m->win_x);
     free(m->win_out);
     free(m->win_idx);
+    free(m->win_g);
+    m->win_g = NULL;
     m->win_params = NULL;
     m->cond_shift = NULL;
     m->win_x = m->win_out = NULL;
@@ -94,6 +325,7 @@ nt_status nt_windows_predict(nt_pinn *m, const double *x, int64_t n, double *out
         /* finished windows from their own parameters; the current one and those not
          * trained yet from the current parameters */
         memcpy(m->params.data, j < m->win ? slot(m, j) : cur, pb);
+        m->win_geval = j;
         int64_t cnt = 0;
         for (int64_t i = 0; i < n && !st; i++) {
             int k = window_of(m, x[i * D + tv]);
@@ -108,6 +340,7 @@ nt_status nt_windows_predict(nt_pinn *m, const double *x, int64_t n, double *out
         if (!st) st = flush(m, cnt, out);
     }
     memcpy(m->params.data, cur, pb);
+    m->win_geval = -1;
     return st;
 }
 
@@ -129,6 +362,7 @@ int nt_windows_next(nt_pinn *m, int quiet)
         }
         fputc('\n', stderr);
     }
+    if (m->win_g && next_state(m, m->win)) return -1;
     m->win++;
     nt_windows_range(m, m->win, &m->t_lo, &m->t_hi);
     /* the methods restart: the file's term weights, the causal schedule, the gate */
@@ -146,7 +380,9 @@ int nt_windows_next(nt_pinn *m, int quiet)
     /* the previous window's condition residuals at this window's initial points: its
      * parameters are still the current ones */
     m->cond_capture = 1;
+    m->win_geval = m->win - 1; /* hard continuity: the previous window's own solution */
     nt_pinn_loss(m, 0);
+    m->win_geval = -1;
     m->cond_capture = 0;
     for (int64_t i = 0; i < m->n_cond_pts; i++)
         if (!isfinite(m->cond_shift[i])) {
@@ -190,5 +426,15 @@ nt_status nt_windows_ckpt_load(nt_pinn *m, const nt_ckpt *c, const char *path)
     if (m->win > 0) st = nt_ckpt_get(c, path, "windows_params", m->win_params, (size_t)m->win * param_bytes(m));
     if (!st && nc) st = nt_ckpt_get(c, path, "windows_cond", m->x_cond, nc * D * sizeof(double));
     if (!st && nc) st = nt_ckpt_get(c, path, "windows_shift", m->cond_shift, nc * sizeof(double));
+    if (!st && m->win_g && m->win > 0) { /* hard continuity: G_1..G_win from the finished windows */
+        size_t pb = param_bytes(m);
+        void *cur = slot(m, K);
+        memcpy(cur, m->params.data, pb);
+        for (int k = 0; k < m->win && !st; k++) {
+            memcpy(m->params.data, slot(m, k), pb);
+            st = next_state(m, k);
+        }
+        memcpy(m->params.data, cur, pb);
+    }
     return st;
 }

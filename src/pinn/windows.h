@@ -18,6 +18,9 @@
  * its window; windows not trained yet use the current network. Causal weighting and
  * causal R3 work inside the current window (normalized to it); the term weights,
  * the causal schedule and the gate restart with each window.
+ * With `time_windows: {count: K, continuity: hard}` the initial condition is built
+ * into the output instead (nt_windows_hard_apply below) and the matching term is
+ * identically 0.
  * The loader refuses the combinations that cannot hold: time_marching, multistage,
  * output transforms, observations/unknowns, point weights, conditions at the end
  * of time, and a problem without an initial condition. */
@@ -42,6 +45,16 @@ void nt_windows_range(const struct nt_pinn *m, int k, double *t0, double *t1);
  * window was started, 0 if all K are done, −1 on error (nt_error_msg). Prints one
  * line per window to stderr unless quiet. */
 int nt_windows_next(struct nt_pinn *m, int quiet);
+
+/* Hard continuity (`time_windows: {count: K, continuity: hard}`): the output of
+ * window k is u = G_k(x) + s·N(x, t) with s = (t − t_k)/(t_{k+1} − t_k) and N the
+ * network (jets: xjet S·n × D, net S·n × F, s NULL for values only), so that
+ * u(x, t_k) = G_k(x) holds exactly. G_0 is the initial condition; G_{k+1} is
+ * window k's solution at t_{k+1}. Each G_k is the trigonometric interpolant of
+ * its values at M equispaced points of the space variable's period (modes up to
+ * M/2 − 1), evaluated with its derivatives; the network must be exactly periodic
+ * there (the loader checks). The window is m->win_geval, or m->win if that is −1. */
+nt_tensor *nt_windows_hard_apply(struct nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, nt_tensor *net, int64_t n);
 
 /* Prediction: each point from the network of its window. */
 nt_status nt_windows_predict(struct nt_pinn *m, const double *x, int64_t n, double *out);
