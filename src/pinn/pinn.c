@@ -693,10 +693,20 @@ static nt_tensor *normalize(nt_pinn *m, nt_tensor *x, int64_t value_rows)
 {
     nt_tape *t = &m->tape;
     int D = m->prob->env.n_vars;
-    double W[NT_EXPR_MAX_VARS * NT_EXPR_MAX_VARS] = {0};
-    for (int v = 0; v < D; v++) W[v * D + v] = m->in_scale[v];
+    double W[NT_EXPR_MAX_VARS * NT_EXPR_MAX_VARS] = {0}, b[NT_EXPR_MAX_VARS];
+    for (int v = 0; v < D; v++) {
+        W[v * D + v] = m->in_scale[v];
+        b[v] = m->in_shift[v];
+    }
+    if (m->win_g) { /* hard window continuity: time normalized to the window */
+        int tv = m->prob->time_var;
+        double t0, t1;
+        nt_windows_range(m, m->win_geval >= 0 ? m->win_geval : m->win, &t0, &t1);
+        W[tv * D + tv] = 2 / (t1 - t0);
+        b[tv] = -(t1 + t0) / (t1 - t0);
+    }
     nt_tensor *Wt = nt_tensor_from_f64(t, m->dtype, D, D, W);
-    nt_tensor *bt = nt_tensor_from_f64(t, m->dtype, 1, D, m->in_shift);
+    nt_tensor *bt = nt_tensor_from_f64(t, m->dtype, 1, D, b);
     return nt_linear(t, x, Wt, bt, value_rows);
 }
 
