@@ -360,8 +360,9 @@ static void test_hard_errors(void)
     if (!st) {
         nt_pinn m;
         st = nt_pinn_init(&m, &p);
-        CHECK(st != NT_OK && strstr(nt_error_msg(), "line 6: continuity: hard needs each initial condition to set one "
-                                                    "field's value"));
+        CHECK(st != NT_OK && strstr(nt_error_msg(), "s.yaml:6:5: continuity: hard needs each initial condition to set "
+                                                    "one field's value"));
+        printf("    %s\n", nt_error_msg());
         if (!st) nt_pinn_free(&m);
         nt_problem_free(&p);
     }

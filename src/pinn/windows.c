@@ -101,45 +101,41 @@ static nt_status initial_state(nt_pinn *m)
         int initial = 0;
         for (int f = 0; f < cd->n_faces; f++) initial |= nt_pinn_initial_face(m, c, f);
         if (!initial) continue;
-        int set = -1;
+        int set = -1, bad = 0;
         const double *cc = cd->residual.n_vars > D ? C : tmp;
         for (int j = 0; j < M * F; j++) fv[j] = 0;
         st = nt_expr_eval(&cd->residual, M, cc, NULL, fv, r0);
-        for (int f = 0; f < F && !st; f++) {
+        for (int f = 0; f < F && !st && !bad; f++) { /* the residual's coefficient of field f */
             for (int j = 0; j < M; j++) fv[j * F + f] = 1;
             st = nt_expr_eval(&cd->residual, M, cc, NULL, fv, r1);
             for (int j = 0; j < M; j++) fv[j * F + f] = 0;
-            if (st) break;
             double lo = INFINITY, hi = -INFINITY;
-            for (int j = 0; j < M; j++) {
-                double dlt = r1[j] - r0[j];
-                lo = fmin(lo, dlt);
-                hi = fmax(hi, dlt);
+            for (int j = 0; j < M && !st; j++) {
+                lo = fmin(lo, r1[j] - r0[j]);
+                hi = fmax(hi, r1[j] - r0[j]);
             }
-            if (lo == 0 && hi == 0) continue;
-            if (!(fabs(lo - 1) < 1e-12 && fabs(hi - 1) < 1e-12) || set >= 0) {
-                st = nt_set_error(NT_ERR_ARG, "line %d: continuity: hard needs each initial condition to set one field's "
-                                              "value (%s: g); %s does not", cd->line, p->env.fields[f], cd->label);
-                break;
-            }
+            if (st || (lo == 0 && hi == 0)) continue;
+            if (!(fabs(lo - 1) < 1e-12 && fabs(hi - 1) < 1e-12) || set >= 0) bad = 1;
             set = f;
         }
-        if (st) {
-            st = nt_set_error(NT_ERR_ARG, "line %d: continuity: hard needs each initial condition to set one field's "
-                                          "value, as in `u: g` (%s: %s)", cd->line, cd->label, nt_error_msg());
+        if (st || bad || set < 0) {
+            char why[256] = "";
+            if (st) snprintf(why, sizeof why, " (%s)", nt_error_msg());
+            st = nt_set_error(NT_ERR_ARG, "%s:%d:%d: continuity: hard needs each initial condition to set one field's "
+                                          "value, as in `u: g`; %s does not%s", p->path, cd->line, cd->col, cd->label, why);
             break;
         }
-        if (set < 0) continue;
         if (have[set]++) {
-            st = nt_set_error(NT_ERR_ARG, "line %d: continuity: hard: %s has two initial conditions", cd->line, p->env.fields[set]);
+            st = nt_set_error(NT_ERR_ARG, "%s:%d:%d: continuity: hard: %s has two initial conditions", p->path, cd->line,
+                              cd->col, p->env.fields[set]);
             break;
         }
         for (int j = 0; j < M; j++) U[j * F + set] = -r0[j];
     }
     for (int f = 0; f < F && !st; f++)
         if (!have[f])
-            st = nt_set_error(NT_ERR_ARG, "continuity: hard needs an initial value for every field; %s has none (add "
-                                          "{where: initial, %s: ...})", p->env.fields[f], p->env.fields[f]);
+            st = nt_set_error(NT_ERR_ARG, "%s: continuity: hard needs an initial value for every field; %s has none (add "
+                                          "{where: initial, %s: ...})", p->path, p->env.fields[f], p->env.fields[f]);
     free(tmp);
     free(fv);
     if (st) return st;
