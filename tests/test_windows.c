@@ -202,26 +202,30 @@ static void test_resume(void)
     free(h);
 }
 
-/* End to end: the transport problem, 4 windows of Adam then L-BFGS. */
-static void test_trains(void)
+/* End to end: the transport problem, 4 windows of Adam then L-BFGS; `ic` ends the
+ * initial condition's mapping, `windows` is the time_windows value. */
+static void train_transport(const char *name, const char *ic, const char *windows)
 {
     char yaml[512], d[512], text[4096];
     int adam = nt_test_quick() ? 150 : 400, lbfgs = nt_test_quick() ? 100 : 300;
-    snprintf(yaml, sizeof yaml, "%s", nt_test_path("tw_train.yaml"));
-    snprintf(d, sizeof d, "%s", nt_test_path("tw_train"));
+    snprintf(yaml, sizeof yaml, "%s.yaml", nt_test_path(name));
+    snprintf(d, sizeof d, "%s", nt_test_path(name));
     snprintf(text, sizeof text,
-             "name: tw_train\ndomain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_t + u_x - 0.02*u_xx\"\n"
-             "conditions:\n  - {where: initial, u: \"sin(pi*x)\", points: 64, weight: 10}\n"
+             "name: %s\ndomain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_t + u_x - 0.02*u_xx\"\n"
+             "conditions:\n  - {where: initial, u: \"sin(pi*x)\", points: 64%s}\n"
              "model: {width: 20, depth: 3, periodic: {x: {period: 2}}}\n"
              "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 33, t: 17}}\n"
              "train:\n  seed: 1\n  dtype: float64\n  points: 256\n  resample_every: 50\n  log_every: 100\n"
-             "  eval_every: 0\n  time_windows: 4\n"
-             "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}, {optimizer: lbfgs, steps: %d}]\n", adam, lbfgs);
+             "  eval_every: 0\n  time_windows: %s\n"
+             "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}, {optimizer: lbfgs, steps: %d}]\n",
+             name, ic, windows, adam, lbfgs);
     nt_test_write_text(yaml, text);
     double err = nt_test_train(__FILE__, __LINE__, yaml, d);
-    printf("    4 windows × (%d Adam + %d L-BFGS): rel L2 %.3e\n", adam, lbfgs, err);
+    printf("    time_windows %s, 4 windows × (%d Adam + %d L-BFGS): rel L2 %.3e\n", windows, adam, lbfgs, err);
     CHECK(err < (nt_test_quick() ? 5e-2 : 1e-2));
 }
+
+static void test_trains(void) { train_transport("tw_train", ", weight: 10", "4"); }
 
 /* ------------------------------------------------------------------------------ */
 /* Hard continuity                                                                  */
@@ -380,25 +384,7 @@ static void test_hard_resume(void)
 }
 
 /* End to end: the transport problem of test_trains with hard continuity. */
-static void test_hard_trains(void)
-{
-    char yaml[512], d[512], text[4096];
-    int adam = nt_test_quick() ? 150 : 400, lbfgs = nt_test_quick() ? 100 : 300;
-    snprintf(yaml, sizeof yaml, "%s", nt_test_path("twh_train.yaml"));
-    snprintf(d, sizeof d, "%s", nt_test_path("twh_train"));
-    snprintf(text, sizeof text,
-             "name: twh_train\ndomain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_t + u_x - 0.02*u_xx\"\n"
-             "conditions:\n  - {where: initial, u: \"sin(pi*x)\", points: 64}\n"
-             "model: {width: 20, depth: 3, periodic: {x: {period: 2}}}\n"
-             "reference: {exact: {u: \"exp(-0.02*pi^2*t)*sin(pi*(x - t))\"}, grid: {x: 33, t: 17}}\n"
-             "train:\n  seed: 1\n  dtype: float64\n  points: 256\n  resample_every: 50\n  log_every: 100\n"
-             "  eval_every: 0\n  time_windows: {count: 4, continuity: hard}\n"
-             "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}, {optimizer: lbfgs, steps: %d}]\n", adam, lbfgs);
-    nt_test_write_text(yaml, text);
-    double err = nt_test_train(__FILE__, __LINE__, yaml, d);
-    printf("    hard continuity, 4 windows × (%d Adam + %d L-BFGS): rel L2 %.3e\n", adam, lbfgs, err);
-    CHECK(err < (nt_test_quick() ? 5e-2 : 1e-2));
-}
+static void test_hard_trains(void) { train_transport("twh_train", "", "{count: 4, continuity: hard}"); }
 
 int main(void)
 {

@@ -701,7 +701,7 @@ static nt_tensor *normalize(nt_pinn *m, nt_tensor *x, int64_t value_rows)
     if (m->win_g) { /* hard window continuity: time normalized to the window */
         int tv = m->prob->time_var;
         double t0, t1;
-        nt_windows_range(m, m->win_geval >= 0 ? m->win_geval : m->win, &t0, &t1);
+        nt_windows_range(m, nt_windows_eval(m), &t0, &t1);
         W[tv * D + tv] = 2 / (t1 - t0);
         b[tv] = -(t1 + t0) / (t1 - t0);
     }

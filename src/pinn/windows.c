@@ -162,12 +162,14 @@ static nt_status next_state(nt_pinn *m, int k)
     return st;
 }
 
+int nt_windows_eval(const nt_pinn *m) { return m->win_geval >= 0 ? m->win_geval : m->win; }
+
 nt_tensor *nt_windows_hard_apply(nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, nt_tensor *net, int64_t n)
 {
     if (!net || !xjet) return NULL;
     const nt_problem *p = m->prob;
     nt_tape *t = &m->tape;
-    int k = m->win_geval >= 0 ? m->win_geval : m->win;
+    int k = nt_windows_eval(m);
     int D = p->env.n_vars, F = p->env.n_fields, S = s ? s->n_streams : 1, K = s ? s->max_order : 0;
     int xv = p->tw_space_var, tv = p->time_var, H = p->tw_modes / 2;
     int64_t N = (int64_t)S * n;

@@ -53,10 +53,14 @@ int nt_windows_next(struct nt_pinn *m, int quiet);
  * window k's solution at t_{k+1}. Each G_k is the trigonometric interpolant of
  * its values at M equispaced points of the space variable's period (modes up to
  * M/2 − 1), evaluated with its derivatives; the network must be exactly periodic
- * there (the loader checks). The window is m->win_geval, or m->win if that is −1.
+ * there (the loader checks). The window is nt_windows_eval(m).
  * In this mode the network's time input is normalized to the window (pinn.c), so
  * that a window's network starts as the previous one shifted by one window. */
 nt_tensor *nt_windows_hard_apply(struct nt_pinn *m, const nt_jet_spec *s, nt_tensor *xjet, nt_tensor *net, int64_t n);
+
+/* The window whose network and G the outputs are computed for: m->win_geval, or the
+ * one being trained (m->win) when that is −1. */
+int nt_windows_eval(const struct nt_pinn *m);
 
 /* Prediction: each point from the network of its window. */
 nt_status nt_windows_predict(struct nt_pinn *m, const double *x, int64_t n, double *out);
