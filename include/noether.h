@@ -352,7 +352,12 @@ double nt_mlp_jet_flops(const nt_mlp *m, int64_t n, int n_streams);
  * The input x (n × in_dim) passes through, in this order:
  *   1. an exact periodic embedding (Dong & Ni 2021): every input d with period[d] > 0
  *      is replaced by cos(2πk·x_d/period[d]), sin(2πk·x_d/period[d]), k = 1..harmonics[d]
- *      (the other inputs pass unchanged); the output is exactly period[d]-periodic in x_d;
+ *      (the other inputs pass unchanged); the output is exactly period[d]-periodic in x_d.
+ *      parity[d] = 1 (even) keeps only the cosines of x_d, so every output is an even
+ *      function of x_d (about x_d = 0); parity[d] = −1 (odd) does the same and then
+ *      multiplies every output by sin(2π·x_d/period[d]), so every output is odd in x_d
+ *      (an odd period-P function is sin(θ) times a polynomial in cos(θ)). The factor
+ *      is applied after the trunk (and after everything below);
  *   2. random Fourier features (Tancik et al. 2020; Wang, Wang & Perdikaris 2021):
  *      e -> [cos(2π·B·e), sin(2π·B·e)], B (features × dim e) ~ N(0, scale²), fixed;
  *   3. the trunk: NT_NET_MLP (nt_mlp's layers) or NT_NET_MODIFIED_MLP (Wang, Teng &
@@ -408,6 +413,7 @@ typedef struct nt_net_config {
     nt_init init;
     double period[NT_JET_MAX_DIM];       /* > 0: periodic embedding of that input */
     int harmonics[NT_JET_MAX_DIM];       /* k = 1..harmonics (≥ 1 where period > 0) */
+    int parity[NT_JET_MAX_DIM];          /* where period > 0: 0 none, 1 even, −1 odd */
     int fourier_features;                /* rows of B; 0 = no Fourier features */
     double fourier_scale;                /* standard deviation of B's entries */
     int rwf;                             /* 1 = random weight factorization */
@@ -434,7 +440,9 @@ typedef struct nt_net {
     nt_net_dense dense[NT_NET_MAX_LAYERS];
     int embed_dim;             /* trunk input width */
     int n_per, n_pass;         /* periodic rows (Σ harmonics), passed-through inputs */
+    int n_sin, n_odd;          /* sine rows (inputs without parity), odd inputs */
     nt_tensor per_A, pass_P;   /* fixed (n_per × in_dim) angular frequencies, (n_pass × in_dim) selection */
+    nt_tensor sin_A, odd_A;    /* fixed (n_sin × in_dim) sine rows, (n_odd × in_dim) base frequencies */
     nt_tensor ff_B;            /* fixed (features × periodic output) = 2π·B */
     nt_tensor *alpha[NT_NET_MAX_BLOCKS]; /* pirate: (1 × 1) block weights */
     nt_tensor *g_mu, *g_logs;  /* Gaussian embedding: (1 × in_dim·M) each */

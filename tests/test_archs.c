@@ -32,19 +32,22 @@
 typedef struct arch {
     const char *name;
     nt_net_type type;
-    int fourier, periodic, rwf;
+    int fourier, periodic, rwf, parity; /* parity of input 0 (with periodic): 1 even, −1 odd */
 } arch;
 
 static const arch k_archs[] = {
-    {"mlp", NT_NET_MLP, 0, 0, 0},
-    {"mlp+fourier", NT_NET_MLP, 1, 0, 0},
-    {"mlp+periodic", NT_NET_MLP, 0, 1, 0},
-    {"mlp+rwf", NT_NET_MLP, 0, 0, 1},
-    {"mlp+periodic+fourier+rwf", NT_NET_MLP, 1, 1, 1},
-    {"modified", NT_NET_MODIFIED_MLP, 0, 0, 0},
-    {"modified+fourier", NT_NET_MODIFIED_MLP, 1, 0, 0},
-    {"modified+periodic+rwf", NT_NET_MODIFIED_MLP, 0, 1, 1},
-    {"modified+periodic+fourier+rwf", NT_NET_MODIFIED_MLP, 1, 1, 1},
+    {"mlp", NT_NET_MLP, 0, 0, 0, 0},
+    {"mlp+fourier", NT_NET_MLP, 1, 0, 0, 0},
+    {"mlp+periodic", NT_NET_MLP, 0, 1, 0, 0},
+    {"mlp+rwf", NT_NET_MLP, 0, 0, 1, 0},
+    {"mlp+periodic+fourier+rwf", NT_NET_MLP, 1, 1, 1, 0},
+    {"modified", NT_NET_MODIFIED_MLP, 0, 0, 0, 0},
+    {"modified+fourier", NT_NET_MODIFIED_MLP, 1, 0, 0, 0},
+    {"modified+periodic+rwf", NT_NET_MODIFIED_MLP, 0, 1, 1, 0},
+    {"modified+periodic+fourier+rwf", NT_NET_MODIFIED_MLP, 1, 1, 1, 0},
+    {"mlp+periodic odd", NT_NET_MLP, 0, 1, 0, -1},
+    {"mlp+periodic even+fourier", NT_NET_MLP, 1, 1, 0, 1},
+    {"modified+periodic odd+fourier+rwf", NT_NET_MODIFIED_MLP, 1, 1, 1, -1},
 };
 #define N_ARCHS ((int)(sizeof k_archs / sizeof k_archs[0]))
 
@@ -59,6 +62,7 @@ static nt_net_config make_cfg(const arch *a, int in_dim, int out_dim, nt_act act
     if (a->periodic) {
         c.period[0] = 2.5;
         c.harmonics[0] = 2;
+        c.parity[0] = a->parity;
     }
     if (a->rwf) {
         c.rwf = 1;
@@ -274,6 +278,14 @@ static void test_config_errors(void)
     c.rwf = 1;
     c.rwf_sigma = -1;
     CHECK(nt_net_init(&m, &c, &p, &r) == NT_ERR_ARG && strstr(nt_error_msg(), "sigma"));
+    c.rwf_sigma = 0.1;
+    c.parity[0] = -1; /* input 0 has no periodic embedding */
+    CHECK(nt_net_init(&m, &c, &p, &r) == NT_ERR_ARG && strstr(nt_error_msg(), "parity of input 0 needs"));
+    c.parity[0] = 0;
+    c.parity[1] = 2;
+    CHECK(nt_net_init(&m, &c, &p, &r) == NT_ERR_ARG && strstr(nt_error_msg(), "parity of input 1 must be"));
+    c.parity[1] = 0;
+    c.rwf_sigma = -1;
     CHECK(p.n == 0);
     nt_params_free(&p);
     /* a block too small */
@@ -340,6 +352,85 @@ static void test_periodic_exact(void)
     nt_tape_free(&t);
 }
 
+/* Parity: with parity[0] = −1 every output and derivative stream is odd in x_0
+ * (∂ˣ^k f(−x, y) = (−1)^(k+1) ∂ˣ^k f(x, y)), with +1 even ((−1)^k), to rounding, for
+ * two periodic inputs with one of each parity and three outputs (the odd factor is
+ * broadcast over the columns); odd outputs vanish at x_0 = 0 and ±P/2; the trunk
+ * sees no sines of an input with parity (fewer parameters); a network without
+ * parity is not odd. */
+static void test_parity(void)
+{
+    nt_tape t;
+    CHECK_OK(nt_tape_init(&t, 0));
+    nt_jet_spec s;
+    nt_jet_spec_init(&s, 3);
+    CHECK(nt_jet_spec_add_named(&s, "xyt", "xxxx") >= 0 && nt_jet_spec_add_named(&s, "xyt", "xyt") >= 0 &&
+          nt_jet_spec_add_named(&s, "xyt", "yyy") >= 0 && nt_jet_spec_add_named(&s, "xyt", "tt") >= 0);
+    CHECK_OK(nt_jet_spec_build(&s));
+    enum { NP = 5, O = 3 };
+    double a[NP * 3], b[NP * 3];
+    for (int i = 0; i < NP; i++) {
+        a[3 * i] = -0.9 + 0.41 * i;
+        a[3 * i + 1] = 0.3 - 0.27 * i;
+        a[3 * i + 2] = 0.2 + 0.1 * i;
+    }
+    for (int q = 0; q < 3; q++) { /* q = 0: x odd, y even; 1: x even, y odd; 2: none (control) */
+        nt_net_config c = nt_net_config_default(3, O, 8, 3, NT_ACT_TANH);
+        if (q == 1) c.type = NT_NET_MODIFIED_MLP;
+        c.period[0] = 2;
+        c.period[1] = 1.3;
+        c.harmonics[0] = 3;
+        c.harmonics[1] = 2;
+        if (q < 2) {
+            c.parity[q] = -1;
+            c.parity[1 - q] = 1;
+        }
+        nt_params p;
+        CHECK_OK(nt_params_init(&p, NT_F64, nt_net_param_count(&c)));
+        nt_net m;
+        nt_rng r;
+        nt_rng_init(&r, 21 + (uint64_t)q);
+        CHECK_OK(nt_net_init(&m, &c, &p, &r));
+        CHECK(m.embed_dim == (q < 2 ? 3 + 2 + 1 : 2 * (3 + 2) + 1)); /* cosines (+ sines) + t */
+        int par[2] = {c.parity[0], c.parity[1]};
+        for (int v = 0; v < 2; v++) {
+            if (q == 2) par[v] = v ? 0 : -1; /* control: test oddness in x, expect it to fail */
+            memcpy(b, a, sizeof b);
+            for (int i = 0; i < NP; i++) b[3 * i + v] = -a[3 * i + v];
+            nt_tape_reset(&t);
+            nt_tensor *ja = nt_net_jet(&m, &t, &s, nt_jet_input(&t, &s, nt_tensor_from_f64(&t, NT_F64, NP, 3, a)));
+            nt_tensor *jb = nt_net_jet(&m, &t, &s, nt_jet_input(&t, &s, nt_tensor_from_f64(&t, NT_F64, NP, 3, b)));
+            CHECK(ja && jb);
+            if (!par[v]) continue;
+            double worst = 0, scale = 0;
+            for (int st = 0; st < s.n_streams; st++) {
+                double sign = (s.alpha[st][v] % 2 ? -1.0 : 1.0) * (par[v] < 0 ? -1.0 : 1.0);
+                for (int64_t i = 0; i < NP * O; i++) {
+                    double va = nt_tensor_get(ja, (int64_t)st * NP * O + i), vb = nt_tensor_get(jb, (int64_t)st * NP * O + i);
+                    worst = fmax(worst, fabs(vb - sign * va));
+                    scale = fmax(scale, fabs(va));
+                }
+            }
+            if (q < 2) {
+                CHECK(worst <= 1e-12 * scale && scale > 1e-3);
+                printf("    parity case %d, input %d %s: |f(-x) - (+/-)f(x)| over %d streams x %d outputs: %.1e (scale %.2g)\n",
+                       q, v, par[v] < 0 ? "odd " : "even", s.n_streams, O, worst, scale);
+            } else {
+                CHECK(worst > 1e-3 * scale); /* without parity the network is not odd */
+            }
+        }
+        if (q == 0) { /* odd in x: zero at x = 0 and x = ±1 (half the period) */
+            double z[3 * 3] = {0, 0.4, 0.1, 1, -0.2, 0.5, -1, 0.7, 0.9}, out[3 * O];
+            eval_plain(&m, &t, z, 3, out);
+            for (int i = 0; i < 3 * O; i++) CHECK(fabs(out[i]) <= 1e-15);
+        }
+        nt_net_free(&m);
+        nt_params_free(&p);
+    }
+    nt_jet_spec_free(&s);
+    nt_tape_free(&t);
+}
+
 /* ------------------------------------------------------------------------------ */
 /* Problem files                                                                    */
 
@@ -364,6 +455,8 @@ static const char *k_models[] = {
     "model: {type: modified_mlp, width: 5, depth: 2, activation: sin, fourier: {features: 3}, rwf: {}}\n",
     "model:\n  type: modified_mlp\n  width: 5\n  depth: 3\n  periodic: {x: {period: 2}}\n"
     "  fourier: {features: 3, scale: 1}\n  rwf: {mu: 1, sigma: 0.1}\n",
+    "model: {width: 6, depth: 2, periodic: {x: {period: 2, harmonics: 2, parity: odd}}}\n",
+    "model: {type: modified_mlp, width: 5, depth: 2, periodic: {x: {period: 2, parity: even}}, rwf: {}}\n",
 };
 #define N_MODELS ((int)(sizeof k_models / sizeof k_models[0]))
 
@@ -477,6 +570,9 @@ static void test_yaml_errors(void)
     expect_error(__LINE__, "model:\n  periodic: {x: {period: 2, harmonics: 0}}\n", "13:40", "harmonics");
     expect_error(__LINE__, "model:\n  periodic: {x: {period: 2, harmonic: 3}}\n", "13:29", "unknown key 'harmonic' in a periodic embedding (did you mean 'harmonics'?");
     expect_error(__LINE__, "model:\n  periodic: [x]\n", "13:13", "periodic must map variables");
+    expect_error(__LINE__, "model:\n  periodic: {x: {period: 2, parity: odds}}\n", "13:37", "parity must be odd, even or none");
+    expect_error(__LINE__, "model:\n  type: pirate\n  periodic: {x: {period: 2, parity: odd}}\n", "14:37",
+                 "odd parity is not available with a pirate network");
     expect_error(__LINE__, "model:\n  rwf: {sigma: -0.1}\n", "13:16", "rwf sigma must be >= 0");
     expect_error(__LINE__, "model:\n  rwf: {mu: 1, sigmaa: 0.1}\n", "13:16", "unknown key 'sigmaa' in rwf");
     expect_error(__LINE__, "model: {rfw: {}}\n", "12:9", "unknown key 'rfw' in model (did you mean 'rwf'?");
@@ -581,6 +677,7 @@ int main(void)
     RUN(test_config_errors);
     RUN(test_jet_vs_fd);
     RUN(test_periodic_exact);
+    RUN(test_parity);
     RUN(test_loss_gradcheck);
     RUN(test_problem_periodic);
     RUN(test_yaml_errors);

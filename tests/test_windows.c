@@ -370,6 +370,22 @@ static void test_hard_errors(void)
         if (!st) nt_pinn_free(&m);
         nt_problem_free(&p);
     }
+    /* a declared parity that the initial condition breaks */
+    st = nt_problem_load_string(&p,
+        "domain: {x: [-1, 1], t: [0, 1]}\nfields: [u]\npde: \"u_t + u*u_x - 0.1*u_xx\"\n"
+        "conditions:\n  - {where: initial, u: \"-sin(pi*x) + 0.01*cos(pi*x)\"}\n"
+        "model: {width: 4, depth: 2, periodic: {x: {period: 2, parity: odd}}}\n"
+        "train: {points: 16, time_windows: {count: 2, continuity: hard}}\n", "s.yaml", ".");
+    CHECK_OK(st);
+    if (!st) {
+        nt_pinn m;
+        st = nt_pinn_init(&m, &p);
+        CHECK(st != NT_OK && strstr(nt_error_msg(), "s.yaml:5:5: the initial value of u is not odd in x about the "
+                                                    "interval's centre, as the model's `parity: odd` requires"));
+        printf("    %s\n", nt_error_msg());
+        if (!st) nt_pinn_free(&m);
+        nt_problem_free(&p);
+    }
 }
 
 static void test_hard_resume(void)
@@ -386,6 +402,31 @@ static void test_hard_resume(void)
 /* End to end: the transport problem of test_trains with hard continuity. */
 static void test_hard_trains(void) { train_transport("twh_train", "", "{count: 4, continuity: hard}"); }
 
+/* End to end: viscous Burgers, u(x, 0) = −sin(πx), keeps odd symmetry; with an odd
+ * network (`parity: odd`) and two hard windows it trains to the Cole–Hopf solution. */
+static void test_parity_trains(void)
+{
+    char yaml[512], d[512], text[4096];
+    int adam = nt_test_quick() ? 150 : 300, lbfgs = nt_test_quick() ? 100 : 300;
+    snprintf(yaml, sizeof yaml, "%s.yaml", nt_test_path("par_train"));
+    snprintf(d, sizeof d, "%s", nt_test_path("par_train"));
+    snprintf(text, sizeof text,
+             "name: par\ndomain: {x: [-1, 1], t: [0, 0.5]}\nfields: [u]\nconstants: {nu: 0.1/pi}\n"
+             "pde: \"u_t + u*u_x - nu*u_xx\"\n"
+             "conditions:\n  - {where: initial, u: \"-sin(pi*x)\", points: 64}\n"
+             "model: {width: 20, depth: 3, periodic: {x: {period: 2, parity: odd}}}\n"
+             "reference: {solver: cole_hopf, grid: {x: 65, t: 11}}\n"
+             "train:\n  seed: 1\n  dtype: float64\n  points: 512\n  resample_every: 50\n  log_every: 100\n"
+             "  eval_every: 0\n  time_windows: {count: 2, continuity: hard, modes: 64}\n"
+             "  stages: [{optimizer: adam, lr: 2e-3, steps: %d}, {optimizer: lbfgs, steps: %d}]\n",
+             adam, lbfgs);
+    nt_test_write_text(yaml, text);
+    double err = nt_test_train(__FILE__, __LINE__, yaml, d);
+    printf("    Burgers nu = 0.1/pi, t <= 0.5, odd network, 2 hard windows x (%d Adam + %d L-BFGS): rel L2 %.3e\n", adam,
+           lbfgs, err);
+    CHECK(err < (nt_test_quick() ? 5e-3 : 1e-3));
+}
+
 int main(void)
 {
     if (!nt_test_tmp_init("nt_windows")) return 1;
@@ -398,6 +439,7 @@ int main(void)
     RUN(test_hard_errors);
     RUN(test_hard_resume);
     RUN(test_hard_trains);
+    RUN(test_parity_trains);
     nt_test_tmp_cleanup();
     return nt_test_finish();
 }

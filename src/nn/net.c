@@ -83,6 +83,10 @@ static nt_status check_config(const nt_net_config *c)
             return nt_set_error(NT_ERR_ARG, "period of input %d must be > 0 (0: not periodic)", d);
         if (c->period[d] > 0 && (c->harmonics[d] < 1 || c->harmonics[d] > NT_NET_MAX_HARMONICS))
             return nt_set_error(NT_ERR_ARG, "harmonics of input %d must be in 1..%d", d, NT_NET_MAX_HARMONICS);
+        if (c->parity[d] < -1 || c->parity[d] > 1)
+            return nt_set_error(NT_ERR_ARG, "parity of input %d must be 0, 1 (even) or -1 (odd)", d);
+        if (c->parity[d] && !(c->period[d] > 0))
+            return nt_set_error(NT_ERR_ARG, "parity of input %d needs its periodic embedding", d);
     }
     if (c->fourier_features < 0 || c->fourier_features > NT_NET_MAX_FEATURES)
         return nt_set_error(NT_ERR_ARG, "fourier features %d out of range (0..%d)", c->fourier_features,
@@ -97,14 +101,18 @@ static nt_status check_config(const nt_net_config *c)
 /* Widths after the periodic embedding and after the whole embedding. */
 static void embed_dims(const nt_net_config *c, int *n_per, int *n_pass, int *per_out, int *embed)
 {
-    int np = 0, ns = 0;
+    int np = 0, ns = 0, nsin = 0;
     for (int d = 0; d < c->in_dim; d++) {
-        if (c->period[d] > 0) np += c->harmonics[d];
-        else ns++;
+        if (c->period[d] > 0) {
+            np += c->harmonics[d];
+            if (!c->parity[d]) nsin += c->harmonics[d];
+        } else {
+            ns++;
+        }
     }
     *n_per = np;
     *n_pass = ns;
-    *per_out = np ? 2 * np + ns : c->in_dim;
+    *per_out = np ? np + nsin + ns : c->in_dim;
     *embed = c->fourier_features > 0 ? 2 * c->fourier_features : *per_out;
     if (c->gaussians > 0) *embed = c->gaussians;
 }
@@ -189,6 +197,8 @@ void nt_net_free(nt_net *m)
 {
     free(m->per_A.data);
     free(m->pass_P.data);
+    free(m->sin_A.data);
+    free(m->odd_A.data);
     free(m->ff_B.data);
     free(m->g_mask.data);
     memset(m, 0, sizeof *m);
@@ -212,9 +222,22 @@ nt_status nt_net_init(nt_net *m, const nt_net_config *cfg, nt_params *p, nt_rng 
             if (cfg->period[d] > 0) {
                 for (int k = 1; k <= cfg->harmonics[d]; k++, r++)
                     nt_tensor_set(&m->per_A, (int64_t)r * D + d, 2.0 * NT_PI * k / cfg->period[d]);
+                if (!cfg->parity[d]) m->n_sin += cfg->harmonics[d];
+                if (cfg->parity[d] < 0) m->n_odd++;
             } else {
                 nt_tensor_set(&m->pass_P, (int64_t)q++ * D + d, 1.0);
             }
+        }
+        /* with parity: the sines of the inputs without one; the odd inputs' base frequency */
+        if (m->n_sin < m->n_per && m->n_sin && (st = fixed_alloc(&m->sin_A, dt, m->n_sin, D))) goto fail;
+        if (m->n_odd && (st = fixed_alloc(&m->odd_A, dt, m->n_odd, D))) goto fail;
+        int rs = 0, ro = 0;
+        for (int d = 0; d < D; d++) {
+            if (!(cfg->period[d] > 0)) continue;
+            double w = 2.0 * NT_PI / cfg->period[d];
+            if (m->n_sin < m->n_per && !cfg->parity[d])
+                for (int k = 1; k <= cfg->harmonics[d]; k++, rs++) nt_tensor_set(&m->sin_A, (int64_t)rs * D + d, w * k);
+            if (cfg->parity[d] < 0) nt_tensor_set(&m->odd_A, (int64_t)ro++ * D + d, w);
         }
     }
     if (cfg->fourier_features > 0) {
@@ -346,8 +369,14 @@ static nt_tensor *embed(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_te
     nt_tensor *e = x;
     if (m->n_per) {
         nt_tensor *z = nt_linear(t, x, (nt_tensor *)&m->per_A, NULL, n);
-        nt_tensor *c = act(t, s, z, NT_ACT_COS), *sn = act(t, s, z, NT_ACT_SIN);
-        e = c && sn ? nt_concat(t, c, sn, 1) : NULL;
+        nt_tensor *c = act(t, s, z, NT_ACT_COS), *sn = NULL;
+        if (m->n_sin == m->n_per) {
+            sn = act(t, s, z, NT_ACT_SIN);
+        } else if (m->n_sin) { /* parity: no sines of the inputs that have one */
+            nt_tensor *zs = nt_linear(t, x, (nt_tensor *)&m->sin_A, NULL, n);
+            sn = act(t, s, zs, NT_ACT_SIN);
+        }
+        e = c && (sn || !m->n_sin) ? (sn ? nt_concat(t, c, sn, 1) : c) : NULL;
         if (e && m->n_pass) e = nt_concat(t, e, nt_linear(t, x, (nt_tensor *)&m->pass_P, NULL, n), 1);
     }
     if (e && m->cfg.fourier_features > 0) {
@@ -455,13 +484,34 @@ static nt_tensor *trunk(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_te
     return dense(t, &L[last], H, n);
 }
 
+/* Odd parity: y·Π_d sin(2π·x_d/period[d]) over the odd inputs d, every column of y. */
+static nt_tensor *odd_factor(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *x, nt_tensor *y, int64_t n)
+{
+    if (!y || !m->n_odd) return y;
+    nt_tensor *z = nt_linear(t, x, (nt_tensor *)&m->odd_A, NULL, n);
+    nt_tensor *sn = act(t, s, z, NT_ACT_SIN);
+    if (!sn) return NULL;
+    int64_t rows = nt_tensor_rows(sn);
+    nt_tensor *f = m->n_odd == 1 ? sn : nt_slice2(t, sn, 0, rows, 0, 1);
+    for (int k = 1; k < m->n_odd && f; k++) f = mul(t, s, f, nt_slice2(t, sn, 0, rows, k, k + 1));
+    int64_t O = m->cfg.out_dim;
+    if (f && O > 1) { /* broadcast the column: f·1ᵀ is linear, so it holds stream by stream */
+        nt_tensor *ones = nt_tensor_new2(t, y->dtype, 1, O);
+        if (!ones) return NULL;
+        for (int64_t i = 0; i < O; i++) nt_tensor_set(ones, i, 1.0);
+        f = nt_matmul(t, f, ones, 0);
+    }
+    return mul(t, s, f, y);
+}
+
 nt_tensor *nt_net_forward(const nt_net *m, nt_tape *t, nt_tensor *x)
 {
     NT_ASSERT(nt_tensor_cols(x) == m->cfg.in_dim, "network input width");
     int64_t n = nt_tensor_rows(x);
     nt_tensor *e = embed(m, t, NULL, x, n);
     if (!e) return NULL;
-    return m->plain ? nt_mlp_forward(&m->mlp, t, e) : trunk(m, t, NULL, e, n);
+    nt_tensor *y = m->plain ? nt_mlp_forward(&m->mlp, t, e) : trunk(m, t, NULL, e, n);
+    return odd_factor(m, t, NULL, x, y, n);
 }
 
 nt_tensor *nt_net_jet(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tensor *jet)
@@ -471,7 +521,8 @@ nt_tensor *nt_net_jet(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_tens
     int64_t n = nt_tensor_rows(jet) / s->n_streams;
     nt_tensor *e = embed(m, t, s, jet, n);
     if (!e) return NULL;
-    return m->plain ? nt_mlp_jet(&m->mlp, t, s, e) : trunk(m, t, s, e, n);
+    nt_tensor *y = m->plain ? nt_mlp_jet(&m->mlp, t, s, e) : trunk(m, t, s, e, n);
+    return odd_factor(m, t, s, jet, y, n);
 }
 
 /* ---------------------------------------------------------------------------- */
@@ -499,6 +550,7 @@ nt_status nt_net_pirate_fit_output(nt_net *m, nt_tape *t, const double *x, const
 {
     const nt_net_config *c = &m->cfg;
     if (c->type != NT_NET_PIRATE) return nt_set_error(NT_ERR_ARG, "nt_net_pirate_fit_output: the network is not a pirate network");
+    if (m->n_odd) return nt_set_error(NT_ERR_ARG, "nt_net_pirate_fit_output: not available with odd parity");
     if (n < 1) return nt_set_error(NT_ERR_ARG, "nt_net_pirate_fit_output: no points");
     int D = c->in_dim, O = c->out_dim;
     for (int64_t i = 0; i < n * D; i++)

@@ -551,6 +551,7 @@ nt_status nt_pinn_init(nt_pinn *m, const nt_problem *p)
     for (int v = 0; v < D; v++) {
         nc.period[v] = p->period[v] > 0 ? p->period[v] * m->in_scale[v] : 0;
         nc.harmonics[v] = p->harmonics[v];
+        nc.parity[v] = p->parity[v];
     }
     nc.fourier_features = p->fourier_features;
     nc.fourier_scale = p->fourier_scale;

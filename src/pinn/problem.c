@@ -736,7 +736,7 @@ static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
                 return nt_yaml_error_at(d, b->key_line[i], b->key_col[i], "periodic: '%s' is not a domain variable",
                                         b->keys[i]);
             const nt_ynode *e = b->items[i];
-            static const char *pk[] = {"period", "harmonics", NULL};
+            static const char *pk[] = {"period", "harmonics", "parity", NULL};
             if ((st = nt_yaml_check_keys(d, e, pk, "a periodic embedding"))) return st;
             if (!(x = nt_ynode_get(e, "period")))
                 return nt_yaml_error(d, e, "periodic embedding of '%s' needs 'period' (in the variable's units)", b->keys[i]);
@@ -748,6 +748,17 @@ static nt_status load_model(nt_problem *p, const nt_ydoc *d, const nt_ynode *n)
             if ((x = nt_ynode_get(e, "harmonics"))) {
                 if ((st = nt_yaml_int(d, x, "harmonics", 1, NT_NET_MAX_HARMONICS, &v))) return st;
                 p->harmonics[var] = (int)v;
+            }
+            if ((x = nt_ynode_get(e, "parity"))) {
+                const char *ps;
+                if ((st = nt_yaml_str(d, x, "parity", &ps))) return st;
+                if (!strcmp(ps, "odd")) p->parity[var] = -1;
+                else if (!strcmp(ps, "even")) p->parity[var] = 1;
+                else if (!strcmp(ps, "none")) p->parity[var] = 0;
+                else return nt_yaml_error(d, x, "parity must be odd, even or none");
+                if (p->parity[var] < 0 && pirate)
+                    return nt_yaml_error(d, x, "odd parity is not available with a pirate network (its "
+                                               "initialization fits the output layer to the initial condition)");
             }
         }
     }

@@ -139,6 +139,7 @@ typedef struct nt_problem {
     double period[NT_EXPR_MAX_VARS];   /* exact periodic embedding: period in problem
                                           units (0 = the variable is not embedded) */
     int harmonics[NT_EXPR_MAX_VARS];
+    int parity[NT_EXPR_MAX_VARS];      /* with the periodic embedding: 0 none, 1 even, −1 odd */
     int fourier_features;        /* random Fourier features: rows of B (0 = none) */
     double fourier_scale;
     int rwf;                     /* random weight factorization */

@@ -687,7 +687,8 @@ static void methods_desc(const nt_problem *p, char *out, size_t cap)
     if (p->net_type == NT_NET_KAN) ADD(" degree %d", p->kan_degree > 0 ? p->kan_degree : 5);
     if (p->fourier_features) ADD(", fourier %d (scale %g)", p->fourier_features, p->fourier_scale);
     for (int v = 0; v < p->env.n_vars; v++)
-        if (p->period[v] > 0) ADD(", periodic %s", p->env.vars[v]);
+        if (p->period[v] > 0)
+            ADD(", periodic %s%s", p->env.vars[v], p->parity[v] < 0 ? " (odd)" : p->parity[v] > 0 ? " (even)" : "");
     if (p->gaussians) ADD(", gaussians %d", p->gaussians);
     if (p->rwf) ADD(", rwf");
     if (p->n_output) ADD(", hard constraints");

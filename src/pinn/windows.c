@@ -83,7 +83,7 @@ static nt_status initial_state(nt_pinn *m)
     /* C: the points with the condition env's normal pseudo-variable (after the domain's) */
     double *C = gscratch(m) + 2 * M, *U = C + (size_t)M * (size_t)(D + 1), *r0 = m->win_out, *r1 = m->win_x;
     NT_ASSERT(M <= WIN_CHUNK, "modes above the prediction chunk");
-    int have[NT_EXPR_MAX_FIELDS] = {0};
+    int have[NT_EXPR_MAX_FIELDS] = {0}, from[NT_EXPR_MAX_FIELDS] = {0};
     double *tmp = malloc((size_t)M * (size_t)D * sizeof(double)), *fv = calloc((size_t)M * (size_t)F, sizeof(double));
     if (!tmp || !fv) {
         free(tmp);
@@ -130,6 +130,7 @@ static nt_status initial_state(nt_pinn *m)
                               cd->col, p->env.fields[set]);
             break;
         }
+        from[set] = c;
         for (int j = 0; j < M; j++) U[j * F + set] = -r0[j];
     }
     for (int f = 0; f < F && !st; f++)
@@ -141,6 +142,24 @@ static nt_status initial_state(nt_pinn *m)
     if (st) return st;
     for (int j = 0; j < M * F && !st; j++)
         if (!isfinite(U[j])) st = nt_set_error(NT_ERR_NUMERIC, "continuity: hard: the initial condition is not finite");
+    /* a declared parity must hold for the initial values (the samples x_j = lo + P·j/M
+     * mirror about the interval's centre as j <-> M − j) */
+    int xv = p->tw_space_var, par = p->parity[xv];
+    for (int f = 0; f < F && !st && par; f++) {
+        double worst = 0, scale = 0;
+        for (int j = 0; j < M; j++) {
+            double a = U[j * F + f], b = U[((M - j) % M) * F + f];
+            worst = fmax(worst, fabs(b - par * a));
+            scale = fmax(scale, fabs(a));
+        }
+        if (worst > 1e-10 * scale + 1e-300) {
+            const nt_condition *cd = &p->cond[from[f]];
+            st = nt_set_error(NT_ERR_ARG, "%s:%d:%d: the initial value of %s is not %s in %s about the interval's centre, "
+                                          "as the model's `parity: %s` requires (it is off by up to %.3g)",
+                              p->path, cd->line, cd->col, p->env.fields[f], par < 0 ? "odd" : "even", p->env.vars[xv],
+                              par < 0 ? "odd" : "even", worst);
+        }
+    }
     if (!st) fit(m, 0, U);
     return st;
 }
