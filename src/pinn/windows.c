@@ -213,13 +213,15 @@ nt_tensor *nt_windows_hard_apply(nt_pinn *m, const nt_jet_spec *s, nt_tensor *xj
     });
     for (int f = 0; f < F; f++) {
         const double *a = gcoef(m, k, f), *b = a + H;
+        int Hf = H; /* past the last nonzero mode, the terms are exact zeros */
+        while (Hf > 1 && a[Hf - 1] == 0 && b[Hf - 1] == 0) Hf--;
         for (int64_t i = 0; i < n; i++) {
             /* Σ_q a_q cos(qθ) + b_q sin(qθ), θ = w (x − lo), and its x-derivatives:
              * the r-th is Σ (wq)^r P_r with P_0 = a c + b s, P_1 = b c − a s, P_{r+2} = −P_r */
             double th = w * (xs[i] - p->lo[xv]), c1 = cos(th), s1 = sin(th), c = 1, sn = 0;
             double acc[NT_JET_MAX_ORDER + 1] = {0};
             acc[0] = a[0];
-            for (int q = 1; q < H; q++) {
+            for (int q = 1; q < Hf; q++) {
                 double cn = c * c1 - sn * s1;
                 sn = sn * c1 + c * s1;
                 c = cn;
