@@ -339,6 +339,25 @@ static void test_hard_mechanics(void)
 
 #define expect_hard_error(line, body, pos, msg) nt_test_expect_problem_error(__FILE__, line, "h.yaml", H_HEAD, body, pos, msg)
 
+/* The problem text (s.yaml) loads, but nt_pinn_init refuses it with msg. */
+static void expect_init_error(int line, const char *text, const char *msg)
+{
+    nt_problem p;
+    nt_status st = nt_problem_load_string(&p, text, "s.yaml", ".");
+    if (st) {
+        nt_test_fail(__FILE__, line, "the problem does not load: %s", nt_error_msg());
+        return;
+    }
+    nt_pinn m;
+    st = nt_pinn_init(&m, &p);
+    if (st == NT_OK || !strstr(nt_error_msg(), msg))
+        nt_test_fail(__FILE__, line, "expected the error '%s', got '%s'", msg, st ? nt_error_msg() : "no error");
+    else
+        printf("    %s\n", nt_error_msg());
+    if (!st) nt_pinn_free(&m);
+    nt_problem_free(&p);
+}
+
 static void test_hard_errors(void)
 {
     expect_error(__LINE__, "train:\n  time_windows: {count: 4, continuity: hard}\n", "11:40",
@@ -354,38 +373,20 @@ static void test_hard_errors(void)
                       "continuity: hard needs at least 2 windows");
     expect_hard_error(__LINE__, "train:\n  time_windows: {count: 4, windows: 2}\n", "10:28", "windows");
     /* an initial condition on u_t (a second-order equation) cannot be built in */
-    nt_problem p;
-    nt_status st = nt_problem_load_string(&p,
+    expect_init_error(__LINE__,
         "domain: {x: [0, 2], t: [0, 1]}\nfields: [u]\npde: \"u_tt - u_xx\"\n"
         "conditions:\n  - {where: initial, u: \"sin(pi*x)\"}\n  - {where: initial, u_t: 0}\n"
         "model: {width: 4, depth: 2, periodic: {x: {period: 2}}}\n"
-        "train: {points: 16, time_windows: {count: 2, continuity: hard}}\n", "s.yaml", ".");
-    CHECK_OK(st);
-    if (!st) {
-        nt_pinn m;
-        st = nt_pinn_init(&m, &p);
-        CHECK(st != NT_OK && strstr(nt_error_msg(), "s.yaml:6:5: continuity: hard needs each initial condition to set "
-                                                    "one field's value"));
-        printf("    %s\n", nt_error_msg());
-        if (!st) nt_pinn_free(&m);
-        nt_problem_free(&p);
-    }
+        "train: {points: 16, time_windows: {count: 2, continuity: hard}}\n",
+        "s.yaml:6:5: continuity: hard needs each initial condition to set one field's value");
     /* a declared parity that the initial condition breaks */
-    st = nt_problem_load_string(&p,
+    expect_init_error(__LINE__,
         "domain: {x: [-1, 1], t: [0, 1]}\nfields: [u]\npde: \"u_t + u*u_x - 0.1*u_xx\"\n"
         "conditions:\n  - {where: initial, u: \"-sin(pi*x) + 0.01*cos(pi*x)\"}\n"
         "model: {width: 4, depth: 2, periodic: {x: {period: 2, parity: odd}}}\n"
-        "train: {points: 16, time_windows: {count: 2, continuity: hard}}\n", "s.yaml", ".");
-    CHECK_OK(st);
-    if (!st) {
-        nt_pinn m;
-        st = nt_pinn_init(&m, &p);
-        CHECK(st != NT_OK && strstr(nt_error_msg(), "s.yaml:5:5: the initial value of u is not odd in x about the "
-                                                    "interval's centre, as the model's `parity: odd` requires"));
-        printf("    %s\n", nt_error_msg());
-        if (!st) nt_pinn_free(&m);
-        nt_problem_free(&p);
-    }
+        "train: {points: 16, time_windows: {count: 2, continuity: hard}}\n",
+        "s.yaml:5:5: the initial value of u is not odd in x about the interval's centre, as the model's "
+        "`parity: odd` requires");
 }
 
 static void test_hard_resume(void)

@@ -98,23 +98,30 @@ static nt_status check_config(const nt_net_config *c)
     return NT_OK;
 }
 
-/* Widths after the periodic embedding and after the whole embedding. */
-static void embed_dims(const nt_net_config *c, int *n_per, int *n_pass, int *per_out, int *embed)
+/* Row counts of the fixed embedding matrices and the widths after the periodic
+ * embedding and after the whole embedding. */
+typedef struct edims {
+    int n_per, n_pass;   /* periodic rows (Σ harmonics, the cosines), passed-through inputs */
+    int n_sin, n_odd;    /* sine rows (inputs without parity), odd inputs */
+    int per_out, embed;
+} edims;
+
+static edims embed_dims(const nt_net_config *c)
 {
-    int np = 0, ns = 0, nsin = 0;
+    edims e = {0};
     for (int d = 0; d < c->in_dim; d++) {
         if (c->period[d] > 0) {
-            np += c->harmonics[d];
-            if (!c->parity[d]) nsin += c->harmonics[d];
+            e.n_per += c->harmonics[d];
+            if (!c->parity[d]) e.n_sin += c->harmonics[d];
+            if (c->parity[d] < 0) e.n_odd++;
         } else {
-            ns++;
+            e.n_pass++;
         }
     }
-    *n_per = np;
-    *n_pass = ns;
-    *per_out = np ? np + nsin + ns : c->in_dim;
-    *embed = c->fourier_features > 0 ? 2 * c->fourier_features : *per_out;
-    if (c->gaussians > 0) *embed = c->gaussians;
+    e.per_out = e.n_per ? e.n_per + e.n_sin + e.n_pass : c->in_dim;
+    e.embed = c->fourier_features > 0 ? 2 * c->fourier_features : e.per_out;
+    if (c->gaussians > 0) e.embed = c->gaussians;
+    return e;
 }
 
 /* Trunk layer shapes: layer l maps in[l] -> out[l] (for kan, in[l] counts the
@@ -169,9 +176,8 @@ static int trunk_shapes(const nt_net_config *c, int embed, int *in, int *out)
 int64_t nt_net_param_count(const nt_net_config *cfg)
 {
     if (check_config(cfg)) return 0;
-    int np, ns, po, e, in[NT_NET_MAX_LAYERS], out[NT_NET_MAX_LAYERS];
-    embed_dims(cfg, &np, &ns, &po, &e);
-    int n = trunk_shapes(cfg, e, in, out);
+    int in[NT_NET_MAX_LAYERS], out[NT_NET_MAX_LAYERS];
+    int n = trunk_shapes(cfg, embed_dims(cfg).embed, in, out);
     int64_t total = 0;
     int bias = cfg->type == NT_NET_KAN ? 0 : 1;
     for (int l = 0; l < n; l++) total += (int64_t)out[l] * (in[l] + bias + (cfg->rwf ? 1 : 0));
@@ -211,37 +217,36 @@ nt_status nt_net_init(nt_net *m, const nt_net_config *cfg, nt_params *p, nt_rng 
     if (st) return st;
     m->cfg = *cfg;
     nt_dtype dt = p->dtype;
-    int po;
-    embed_dims(cfg, &m->n_per, &m->n_pass, &po, &m->embed_dim);
+    edims ed = embed_dims(cfg);
+    m->n_per = ed.n_per;
+    m->n_pass = ed.n_pass;
+    m->n_sin = ed.n_sin;
+    m->n_odd = ed.n_odd;
+    m->embed_dim = ed.embed;
     int D = cfg->in_dim;
+    /* with parity the sines have their own rows (those of the inputs without one) */
+    int own_sin = m->n_sin && m->n_sin < m->n_per;
     if (m->n_per) {
         if ((st = fixed_alloc(&m->per_A, dt, m->n_per, D))) goto fail;
         if (m->n_pass && (st = fixed_alloc(&m->pass_P, dt, m->n_pass, D))) goto fail;
-        int r = 0, q = 0;
+        if (own_sin && (st = fixed_alloc(&m->sin_A, dt, m->n_sin, D))) goto fail;
+        if (m->n_odd && (st = fixed_alloc(&m->odd_A, dt, m->n_odd, D))) goto fail;
+        int r = 0, q = 0, rs = 0, ro = 0;
         for (int d = 0; d < D; d++) {
             if (cfg->period[d] > 0) {
-                for (int k = 1; k <= cfg->harmonics[d]; k++, r++)
+                double w = 2.0 * NT_PI / cfg->period[d];
+                for (int k = 1; k <= cfg->harmonics[d]; k++, r++) {
                     nt_tensor_set(&m->per_A, (int64_t)r * D + d, 2.0 * NT_PI * k / cfg->period[d]);
-                if (!cfg->parity[d]) m->n_sin += cfg->harmonics[d];
-                if (cfg->parity[d] < 0) m->n_odd++;
+                    if (own_sin && !cfg->parity[d]) nt_tensor_set(&m->sin_A, (int64_t)rs++ * D + d, w * k);
+                }
+                if (cfg->parity[d] < 0) nt_tensor_set(&m->odd_A, (int64_t)ro++ * D + d, w);
             } else {
                 nt_tensor_set(&m->pass_P, (int64_t)q++ * D + d, 1.0);
             }
         }
-        /* with parity: the sines of the inputs without one; the odd inputs' base frequency */
-        if (m->n_sin < m->n_per && m->n_sin && (st = fixed_alloc(&m->sin_A, dt, m->n_sin, D))) goto fail;
-        if (m->n_odd && (st = fixed_alloc(&m->odd_A, dt, m->n_odd, D))) goto fail;
-        int rs = 0, ro = 0;
-        for (int d = 0; d < D; d++) {
-            if (!(cfg->period[d] > 0)) continue;
-            double w = 2.0 * NT_PI / cfg->period[d];
-            if (m->n_sin < m->n_per && !cfg->parity[d])
-                for (int k = 1; k <= cfg->harmonics[d]; k++, rs++) nt_tensor_set(&m->sin_A, (int64_t)rs * D + d, w * k);
-            if (cfg->parity[d] < 0) nt_tensor_set(&m->odd_A, (int64_t)ro++ * D + d, w);
-        }
     }
     if (cfg->fourier_features > 0) {
-        if ((st = fixed_alloc(&m->ff_B, dt, cfg->fourier_features, po))) goto fail;
+        if ((st = fixed_alloc(&m->ff_B, dt, cfg->fourier_features, ed.per_out))) goto fail;
         for (int64_t i = 0; i < m->ff_B.size; i++)
             nt_tensor_set(&m->ff_B, i, 2.0 * NT_PI * cfg->fourier_scale * nt_rng_normal(rng));
     }
@@ -369,14 +374,12 @@ static nt_tensor *embed(const nt_net *m, nt_tape *t, const nt_jet_spec *s, nt_te
     nt_tensor *e = x;
     if (m->n_per) {
         nt_tensor *z = nt_linear(t, x, (nt_tensor *)&m->per_A, NULL, n);
-        nt_tensor *c = act(t, s, z, NT_ACT_COS), *sn = NULL;
-        if (m->n_sin == m->n_per) {
-            sn = act(t, s, z, NT_ACT_SIN);
-        } else if (m->n_sin) { /* parity: no sines of the inputs that have one */
-            nt_tensor *zs = nt_linear(t, x, (nt_tensor *)&m->sin_A, NULL, n);
-            sn = act(t, s, zs, NT_ACT_SIN);
+        e = act(t, s, z, NT_ACT_COS);
+        if (e && m->n_sin) { /* with parity, no sines of the inputs that have one */
+            nt_tensor *zs = m->n_sin == m->n_per ? z : nt_linear(t, x, (nt_tensor *)&m->sin_A, NULL, n);
+            nt_tensor *sn = act(t, s, zs, NT_ACT_SIN);
+            e = sn ? nt_concat(t, e, sn, 1) : NULL;
         }
-        e = c && (sn || !m->n_sin) ? (sn ? nt_concat(t, c, sn, 1) : c) : NULL;
         if (e && m->n_pass) e = nt_concat(t, e, nt_linear(t, x, (nt_tensor *)&m->pass_P, NULL, n), 1);
     }
     if (e && m->cfg.fourier_features > 0) {
